@@ -1,0 +1,115 @@
+"""What the dev server and the tests take from template.yaml: the routes and the table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    template, matches = decode(str(path))
+    if template is None:
+        raise ValueError(f"cannot read {path}: {matches}")
+    return dict(template)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HttpApi event of one function. `path is None` is the catch-all $default route."""
+
+    function: str  # logical id, e.g. OrgsFunction
+    code_uri: str
+    handler: str
+    method: str | None
+    path: str | None
+    authorized: bool
+    timeout: int
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path is None else f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.path is None or (self.method not in (method, "ANY")):
+            return None
+        params: dict[str, str] = {}
+        want = self.path.strip("/").split("/")
+        got = path.strip("/").split("/")
+        for i, segment in enumerate(want):
+            greedy = re.fullmatch(r"\{(\w+)\+\}", segment)
+            if greedy:
+                params[greedy.group(1)] = "/".join(got[i:])
+                return params if len(got) > i else None
+            if i >= len(got):
+                return None
+            param = re.fullmatch(r"\{(\w+)\}", segment)
+            if param:
+                if not got[i]:
+                    return None
+                params[param.group(1)] = got[i]
+            elif segment != got[i]:
+                return None
+        return params if len(got) == len(want) else None
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        segments = (self.path or "").strip("/").split("/")
+        return (sum(1 for s in segments if not s.startswith("{")), len(segments))
+
+
+def routes(template: dict[str, Any] | None = None) -> list[Route]:
+    template = template or load()
+    globals_fn = template.get("Globals", {}).get("Function", {})
+    found: list[Route] = []
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        for event in props.get("Events", {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            eprops = event.get("Properties", {})
+            auth = eprops.get("Auth", {}).get("Authorizer")
+            found.append(
+                Route(
+                    function=logical_id,
+                    code_uri=props["CodeUri"],
+                    handler=props.get("Handler", globals_fn.get("Handler", "app.lambda_handler")),
+                    method=str(eprops["Method"]).upper() if "Method" in eprops else None,
+                    path=eprops.get("Path"),
+                    authorized=auth != "NONE",
+                    timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+                )
+            )
+    return found
+
+
+def table_definition(template: dict[str, Any] | None = None, logical_id: str = "Table") -> dict[str, Any]:
+    """create_table() arguments for the table exactly as declared (keys, attributes, GSIs)."""
+    template = template or load()
+    props = template["Resources"][logical_id]["Properties"]
+    definition: dict[str, Any] = {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        definition["GlobalSecondaryIndexes"] = [
+            {k: v for k, v in gsi.items() if k in {"IndexName", "KeySchema", "Projection"}}
+            for gsi in props["GlobalSecondaryIndexes"]
+        ]
+    return definition
+
+
+def create_table(client: Any, table_name: str) -> None:
+    client.create_table(TableName=table_name, **table_definition())
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})

@@ -1,0 +1,36 @@
+"""Catalog and where to buy: GET /products, GET /resellers. Also the API's catch-all 404."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from license_manager.api.resolver import current_caller, make_resolver, serve
+from license_manager.api.schemas import ProductsOut, ResellersOut
+from license_manager.observability import logger
+from license_manager.services import catalog
+
+app = make_resolver()
+
+
+@app.get("/products", summary="The product catalog")
+def list_products() -> ProductsOut:
+    current_caller(app)
+    return ProductsOut(products=catalog.list_products())
+
+
+@app.get("/resellers", summary="Where to buy license keys, optionally for one country")
+def list_resellers(
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2, e.g. SE")] = None,
+) -> ResellersOut:
+    current_caller(app)
+    found = catalog.list_resellers(country)
+    return ResellersOut(country=country.strip().upper() if country else None, resellers=found)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

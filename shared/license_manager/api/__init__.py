@@ -1,0 +1,1 @@
+"""HTTP edge: the resolver factory, claims -> caller, problem+json errors, schemas."""

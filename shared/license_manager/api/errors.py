@@ -1,0 +1,71 @@
+"""All status mapping in one place: exception -> problem+json response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from license_manager.api.problems import problem
+from license_manager.domain import errors
+from license_manager.observability import logger
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 422,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Gone: 410,
+    errors.Throttled: 429,
+    errors.Unavailable: 503,
+}
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_problem(exc: RequestValidationError) -> Response[str]:
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem(400, "Malformed JSON", "The request body is not valid JSON.")
+    fields = [
+        {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid")), "type": e.get("type")} for e in raw
+    ]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return problem(422, "Invalid request", summary or "The request is not valid.", errors=fields)
+
+
+def domain_problem(exc: errors.DomainError) -> Response[str]:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status >= 500:
+        logger.warning("request refused", extra={"status": status, "detail": exc.detail})
+    return problem(status, exc.title, exc.detail, headers=headers, **exc.extra)
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    def not_found(_exc: NotFoundError) -> Response[str]:
+        event = app.current_event
+        return problem(404, "Not found", f"No route for {event.http_method} {event.path}.")
+
+    def unexpected(exc: Exception) -> Response[str]:
+        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return problem(500, "Internal error", "Something went wrong on our side. It has been logged.")
+
+    app.exception_handler(RequestValidationError)(validation_problem)
+    app.exception_handler(errors.DomainError)(domain_problem)
+    app.not_found(not_found)
+    app.exception_handler(Exception)(unexpected)

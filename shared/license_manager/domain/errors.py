@@ -1,0 +1,60 @@
+"""Domain errors. The API layer maps each class to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: a rule said no. `title` is short and stable, `detail` explains this case."""
+
+    title = "Request failed"
+
+    def __init__(self, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    """Input that passed the schema but breaks a rule (bad cursor, bad email...)."""
+
+    title = "Invalid input"
+
+
+class Unauthenticated(DomainError):
+    title = "Not signed in"
+
+
+class Forbidden(DomainError):
+    title = "Not allowed"
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+
+
+class Gone(DomainError):
+    title = "Gone"
+
+
+class Throttled(DomainError):
+    """Too many requests; `retry_after` is in whole seconds."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int = 1, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """A dependency is overloaded (throttled writes after retries, lost races after retries)."""
+
+    title = "Service busy"
+
+    def __init__(self, detail: str, retry_after: int = 1, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after

@@ -1,0 +1,25 @@
+"""Identifiers: random, URL-safe, and (for events) sortable by time."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from license_manager.domain.timefmt import ensure_utc
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _random_symbols(count: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(count))
+
+
+def new_org_id() -> str:
+    """`org_` + 20 symbols (100 random bits)."""
+    return "org_" + _random_symbols(20)
+
+
+def new_event_id(at: datetime) -> str:
+    """Sorts by time as text (the history is read newest first); random suffix breaks ties."""
+    at = ensure_utc(at)
+    return at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond:06d}Z" + _random_symbols(8)

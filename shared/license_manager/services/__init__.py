@@ -1,0 +1,1 @@
+"""Use cases: read state from the store, ask the domain, write atomically. No boto3 here."""

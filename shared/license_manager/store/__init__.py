@@ -1,0 +1,1 @@
+"""The only layer that talks to AWS (boto3): single-table keys, items <-> models, transactions."""

@@ -1,0 +1,36 @@
+"""Single-table key layout (documented with the table in template.yaml).
+
+ORG#<org_id>   ORG                    the organization (name, owner_count)
+ORG#<org_id>   MEMBER#<email>         a membership; GSI1: USER#<email> / ORG#<org_id>
+HIST#<org_id>  EV#<event_id>          one history event (event ids sort by time)
+"""
+
+from __future__ import annotations
+
+ORG_SK = "ORG"
+MEMBER_PREFIX = "MEMBER#"
+EVENT_PREFIX = "EV#"
+
+
+def org_pk(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
+def org_key(org_id: str) -> dict[str, str]:
+    return {"PK": org_pk(org_id), "SK": ORG_SK}
+
+
+def member_key(org_id: str, email: str) -> dict[str, str]:
+    return {"PK": org_pk(org_id), "SK": MEMBER_PREFIX + email}
+
+
+def user_gsi1pk(email: str) -> str:
+    return f"USER#{email}"
+
+
+def history_pk(org_id: str) -> str:
+    return f"HIST#{org_id}"
+
+
+def event_sk(event_id: str) -> str:
+    return EVENT_PREFIX + event_id

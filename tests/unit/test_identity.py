@@ -1,0 +1,56 @@
+"""Claims, emails and roles: pure rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from license_manager.api.auth import caller_from_claims
+from license_manager.domain.errors import Forbidden, InvalidInput, Unauthenticated
+from license_manager.domain.identity import Role, normalize_email, parse_groups, require_role, role_allows
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("[vendor-admin support]", {"vendor-admin", "support"}),  # what the HTTP API JWT authorizer sends
+        ("[vendor-admin]", {"vendor-admin"}),
+        ("[]", set()),
+        (["vendor-admin", "support"], {"vendor-admin", "support"}),  # a real list
+        ('["vendor-admin","support"]', {"vendor-admin", "support"}),
+        ("vendor-admin", {"vendor-admin"}),
+        (None, set()),
+    ],
+)
+def test_groups_claim_is_read_in_every_form(raw: object, expected: set[str]) -> None:
+    assert parse_groups(raw) == expected
+
+
+def test_caller_from_authorizer_claims() -> None:
+    caller = caller_from_claims({"sub": "abc", "email": " Alice@Example.COM ", "cognito:groups": "[vendor-admin]"})
+    assert caller.email == "alice@example.com"
+    assert caller.is_vendor_admin
+
+
+def test_a_group_named_like_vendor_admin_is_not_vendor_admin() -> None:
+    assert not caller_from_claims({"sub": "a", "email": "a@b.co", "cognito:groups": "[vendor-admins]"}).is_vendor_admin
+
+
+@pytest.mark.parametrize("claims", [None, {}, {"sub": "x"}, {"email": "a@b.co"}, {"sub": "x", "email": "nope"}])
+def test_claims_without_a_user_are_unauthenticated(claims: dict[str, str] | None) -> None:
+    with pytest.raises(Unauthenticated):
+        caller_from_claims(claims)
+
+
+@pytest.mark.parametrize("bad", ["", "a", "a@b", "a b@c.de", "@c.de", "a@@c.de", "x" * 65 + "@c.de"])
+def test_invalid_emails_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalize_email(bad)
+
+
+def test_roles_are_nested() -> None:
+    assert role_allows(Role.OWNER, Role.ADMIN)
+    assert role_allows(Role.ADMIN, Role.VIEWER)
+    assert not role_allows(Role.VIEWER, Role.ADMIN)
+    assert not role_allows(Role.ADMIN, Role.OWNER)
+    with pytest.raises(Forbidden, match="admin"):
+        require_role(Role.VIEWER, Role.ADMIN)

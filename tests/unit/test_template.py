@@ -1,0 +1,82 @@
+"""template.yaml is the single source of routes and table shape: check what both depend on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devserver.template import ROOT, load, routes, table_definition
+
+# The HTTP API contract of product.md that exists so far (method, path).
+CONTRACT = {
+    ("GET", "/products"),
+    ("GET", "/resellers"),
+    ("POST", "/orgs"),
+    ("GET", "/orgs"),
+    ("GET", "/orgs/{org_id}/members"),
+    ("POST", "/orgs/{org_id}/members"),
+    ("DELETE", "/orgs/{org_id}/members/{email}"),
+    ("GET", "/orgs/{org_id}/history"),
+}
+
+
+def resources(kind: str) -> dict[str, Any]:
+    return {k: v for k, v in load()["Resources"].items() if v["Type"] == kind}
+
+
+def test_routes_cover_the_contract_and_all_but_the_catch_all_need_a_token() -> None:
+    found = routes()
+    assert {(r.method, r.path) for r in found if r.path} >= CONTRACT
+    fallbacks = [r for r in found if r.path is None]
+    assert len(fallbacks) == 1
+    assert not fallbacks[0].authorized
+    assert all(r.authorized for r in found if r.path is not None)
+
+
+def test_every_function_has_code_and_a_handler() -> None:
+    for route in routes():
+        module, _, func = route.handler.rpartition(".")
+        source = ROOT / route.code_uri / f"{module}.py"
+        assert source.is_file(), source
+        assert f"def {func}(" in source.read_text()
+
+
+def test_table_is_safe_to_run_in_production() -> None:
+    props = resources("AWS::DynamoDB::Table")["Table"]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    definition = table_definition()
+    assert [k["AttributeName"] for k in definition["KeySchema"]] == ["PK", "SK"]
+    assert {g["IndexName"] for g in definition["GlobalSecondaryIndexes"]} == {"GSI1"}
+
+
+def test_functions_have_least_privilege() -> None:
+    for name, fn in resources("AWS::Serverless::Function").items():
+        for policy in fn["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all("*" not in a for a in actions), name
+                assert statement.get("Resource") != "*", name
+    catalog = resources("AWS::Serverless::Function")["CatalogFunction"]["Properties"]
+    assert "Policies" not in catalog  # reads files only
+
+
+def test_functions_are_python_311_on_arm_with_the_shared_layer() -> None:
+    fn = load()["Globals"]["Function"]
+    assert fn["Runtime"] == "python3.11"
+    assert fn["Architectures"] == ["arm64"]
+    layer = resources("AWS::Serverless::LayerVersion")["SharedLayer"]
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+
+
+def test_every_function_has_a_log_group_with_retention() -> None:
+    groups = resources("AWS::Logs::LogGroup")
+    functions = set(resources("AWS::Serverless::Function"))
+    covered = {
+        g["Properties"]["LogGroupName"]["Fn::Sub"].split("${")[1].rstrip("}")
+        for g in groups.values()
+        if "LogGroupName" in g["Properties"]
+    }
+    assert covered == functions
+    assert all("RetentionInDays" in g["Properties"] for g in groups.values())
