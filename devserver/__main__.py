@@ -2,4 +2,5 @@ import sys
 
 from devserver.server import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes (spawned) import this module too
+    sys.exit(main())

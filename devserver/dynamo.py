@@ -3,12 +3,22 @@
 moto's backend is not safe under concurrent calls, while real DynamoDB makes each call (and each
 transaction) atomic. A lock around every request gives the same guarantee: requests to the API
 still run concurrently, and races between calls show up locally as they would in AWS.
+
+It also does what moto leaves out and our code relies on: `TransactWriteItems` with a
+`ClientRequestToken` is idempotent. When a response is lost (a client read timeout while the
+lock was busy), botocore retries with the same token; DynamoDB answers the retry with the first
+attempt's success instead of running it again, and so does this.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -16,17 +26,87 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+TOKEN_WINDOW_SECONDS = 600  # DynamoDB keeps a ClientRequestToken for 10 minutes
+
+
+@dataclass
+class _Answer:
+    fingerprint: str
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    expires: float
+
+
+class _TokenCache:
+    def __init__(self) -> None:
+        self._answers: dict[str, _Answer] = {}
+
+    def lookup(self, token: str) -> _Answer | None:
+        now = time.monotonic()
+        self._answers = {k: v for k, v in self._answers.items() if v.expires > now}
+        return self._answers.get(token)
+
+    def remember(self, token: str, answer: _Answer) -> None:
+        self._answers[token] = answer
+
+
+def _mismatch() -> tuple[str, list[tuple[str, str]], bytes]:
+    body = json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+            "message": "The request uses the same client token as a previous, but non-identical request.",
+        }
+    ).encode()
+    return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")], body
+
 
 def serialized(app: WsgiApp, lock: threading.Lock) -> WsgiApp:
+    cache = _TokenCache()
+
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        token = None
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".TransactWriteItems"):
+            token = json.loads(raw or b"{}").get("ClientRequestToken")
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
         with lock:
-            result = app(environ, start_response)
+            if token:
+                fingerprint = hashlib.sha256(raw).hexdigest()
+                earlier = cache.lookup(token)
+                if earlier is not None:
+                    if earlier.fingerprint != fingerprint:
+                        status, headers, body = _mismatch()
+                    else:
+                        status, headers, body = earlier.status, earlier.headers, earlier.body
+                    start_response(status, headers)
+                    return [body]
+            result = app(environ, capture)
             try:
                 body = b"".join(result)  # produce the whole answer inside the lock
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            if token and captured["status"].startswith("200"):
+                cache.remember(
+                    token,
+                    _Answer(
+                        fingerprint,
+                        captured["status"],
+                        captured["headers"],
+                        body,
+                        time.monotonic() + TOKEN_WINDOW_SECONDS,
+                    ),
+                )
+        start_response(captured["status"], captured["headers"])
         return [body]
 
     return wsgi

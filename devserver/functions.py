@@ -1,24 +1,21 @@
-"""Load the real Lambda handlers from functions/<name>/app.py, as Lambda would.
-
-Lambda runs one request at a time per execution environment, and Powertools resolvers keep the
-current event on the module-level `app`. So each function gets a pool of environments (separate
-module instances); a request borrows one, and a new one is loaded when all are busy.
-"""
+"""Load the real Lambda handlers from functions/<name>/app.py and run them as Lambda would."""
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
-import queue
-import threading
+import multiprocessing
+import signal
 import time
 import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from devserver.template import ROOT, Route
+from license_manager import clock
 
 _counter = itertools.count()
 
@@ -56,35 +53,58 @@ def load_module(code_uri: str, handler: str) -> ModuleType:
     return module
 
 
+# -- execution environments: one process each -----------------------------------------------------
+# Lambda runs one request at a time per execution environment, and code may rely on that:
+# Powertools' resolver keeps the current event in a class attribute (BaseRouter.current_event),
+# shared by every resolver in a process. So each function gets a pool of worker processes, each
+# handling one request at a time, and concurrent requests run in separate processes, as in AWS.
+
+_worker_handler: Any = None
+
+
+def _worker_init(code_uri: str, handler: str) -> None:
+    global _worker_handler  # noqa: PLW0603 - per-process state, like a Lambda environment's
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
+    module = load_module(code_uri, handler)
+    _worker_handler = getattr(module, handler.rpartition(".")[2])
+
+
+def _worker_invoke(event: dict[str, Any] | None, clock_offset: float, name: str, timeout: int) -> Any:
+    clock.set_offset(clock_offset)
+    if event is None:  # warm-up
+        return None
+    return _worker_handler(event, FakeContext(function_name=name, timeout_seconds=timeout))
+
+
 class FunctionPool:
-    def __init__(self, route: Route) -> None:
+    """Up to `max_concurrency` worker processes for one function, started on demand."""
+
+    def __init__(self, route: Route, max_concurrency: int) -> None:
         self.name = route.function
-        self.code_uri = route.code_uri
-        self.handler = route.handler
         self.timeout = route.timeout
-        self._idle: queue.SimpleQueue[ModuleType] = queue.SimpleQueue()
-        self._load_lock = threading.Lock()
-        self._idle.put(self._load())  # load once up front: import errors show at start-up
+        self._executor = ProcessPoolExecutor(
+            max_workers=max_concurrency,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(route.code_uri, route.handler),
+        )
 
-    def _load(self) -> ModuleType:
-        with self._load_lock:
-            return load_module(self.code_uri, self.handler)
+    def warm(self) -> Future[Any]:
+        return self._executor.submit(_worker_invoke, None, 0.0, self.name, self.timeout)
 
-    def invoke(self, event: dict[str, Any]) -> Any:
-        try:
-            module = self._idle.get_nowait()
-        except queue.Empty:
-            module = self._load()
-        try:
-            fn = getattr(module, self.handler.rpartition(".")[2])
-            return fn(event, FakeContext(function_name=self.name, timeout_seconds=self.timeout))
-        finally:
-            self._idle.put(module)
+    def invoke(self, event: dict[str, Any], clock_offset: float) -> Any:
+        future = self._executor.submit(_worker_invoke, event, clock_offset, self.name, self.timeout)
+        return future.result(timeout=self.timeout + 30)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def pools(routes: list[Route]) -> dict[str, FunctionPool]:
+def pools(routes: list[Route], max_concurrency: int) -> dict[str, FunctionPool]:
     by_function: dict[str, FunctionPool] = {}
     for route in routes:
         if route.function not in by_function:
-            by_function[route.function] = FunctionPool(route)
+            by_function[route.function] = FunctionPool(route, max_concurrency)
+    for pool in by_function.values():
+        pool.warm().result(timeout=120)  # import errors show at start-up, and the first request is warm
     return by_function

@@ -125,7 +125,8 @@ class DevApi:
         self.port = port
         self.routes: list[Route] = sorted(routes(), key=lambda r: r.specificity, reverse=True)
         self.fallback = next((r for r in self.routes if r.path is None), None)
-        self.pools: dict[str, FunctionPool] = pools(self.routes)
+        concurrency = int(os.environ.get("DEV_CONCURRENCY", "8"))
+        self.pools: dict[str, FunctionPool] = pools(self.routes, concurrency)
         self.issuer = tokens.TokenIssuer()
         self.openapi = render().encode()
 
@@ -153,7 +154,8 @@ class DevApi:
                 claims = tokens.authorizer_claims(self.issuer.verify(token.strip()))
             except tokens.InvalidToken as err:
                 return self._unauthorized(f"The token was refused: {err}.")
-        result = self.pools[route.function].invoke(api_event(route, params, request, claims))
+        event = api_event(route, params, request, claims)
+        result = self.pools[route.function].invoke(event, self.clock.offset_seconds())
         return self._response(result)
 
     def _unauthorized(self, detail: str) -> tuple[int, dict[str, str], bytes]:
@@ -295,6 +297,8 @@ class DevServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        for pool in self.api.pools.values():
+            pool.close()
         if self.dynamo is not None:
             self.dynamo.stop()
 

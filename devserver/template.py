@@ -81,11 +81,12 @@ def routes(template: dict[str, Any] | None = None) -> list[Route]:
             auth = eprops.get("Auth", {}).get("Authorizer")
             found.append(
                 Route(
-                    function=logical_id,
-                    code_uri=props["CodeUri"],
-                    handler=props.get("Handler", globals_fn.get("Handler", "app.lambda_handler")),
+                    # plain str: cfn-lint's node strings cannot be pickled to worker processes
+                    function=str(logical_id),
+                    code_uri=str(props["CodeUri"]),
+                    handler=str(props.get("Handler", globals_fn.get("Handler", "app.lambda_handler"))),
                     method=str(eprops["Method"]).upper() if "Method" in eprops else None,
-                    path=eprops.get("Path"),
+                    path=str(eprops["Path"]) if "Path" in eprops else None,
                     authorized=auth != "NONE",
                     timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
                 )

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager.api.resolver import current_caller, make_resolver, serve
+from license_manager.api.resolver import current_caller, make_resolver, responses, serve
 from license_manager.api.schemas import ProductsOut, ResellersOut
 from license_manager.observability import logger
 from license_manager.services import catalog
@@ -16,13 +16,17 @@ from license_manager.services import catalog
 app = make_resolver()
 
 
-@app.get("/products", summary="The product catalog")
+@app.get("/products", summary="The product catalog", responses=responses(200, ProductsOut, "The catalog"))
 def list_products() -> ProductsOut:
     current_caller(app)
     return ProductsOut(products=catalog.list_products())
 
 
-@app.get("/resellers", summary="Where to buy license keys, optionally for one country")
+@app.get(
+    "/resellers",
+    summary="Where to buy license keys, optionally for one country",
+    responses=responses(200, ResellersOut, "Resellers"),
+)
 def list_resellers(
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2, e.g. SE")] = None,
 ) -> ResellersOut:

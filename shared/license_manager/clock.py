@@ -24,3 +24,13 @@ def set_now(instant: datetime | None) -> datetime:
     with _lock:
         _offset[0] = timedelta(0) if instant is None else instant - datetime.now(UTC)
     return now()
+
+
+def offset_seconds() -> float:
+    """How far the clock is shifted from real time (the dev server hands it to its workers)."""
+    return _offset[0].total_seconds()
+
+
+def set_offset(seconds: float) -> None:
+    with _lock:
+        _offset[0] = timedelta(seconds=seconds)

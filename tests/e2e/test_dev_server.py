@@ -124,17 +124,15 @@ def test_concurrent_member_additions_all_land_with_their_history(base_url: str, 
     org_id = http("POST", f"{base_url}/orgs", {"name": "Busy Co"}, token=token).body["org_id"]
     emails = [unique_email(f"m{i}") for i in range(24)]
     with ThreadPoolExecutor(max_workers=12) as pool:
-        statuses = list(
+        replies = list(
             pool.map(
-                lambda e: (
-                    http(
-                        "POST", f"{base_url}/orgs/{org_id}/members", {"email": e, "role": "viewer"}, token=token
-                    ).status
+                lambda e: http(
+                    "POST", f"{base_url}/orgs/{org_id}/members", {"email": e, "role": "viewer"}, token=token
                 ),
                 emails,
             )
         )
-    assert statuses == [201] * 24
+    assert [r.status for r in replies] == [201] * 24, [r.body for r in replies if r.status != 201]
     members = http("GET", f"{base_url}/orgs/{org_id}/members", token=token).body["members"]
     assert len(members) == 25
     history = http("GET", f"{base_url}/orgs/{org_id}/history?limit=100", token=token).body["events"]
@@ -159,3 +157,16 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(base_url: str, a
     token = ta if survivor == a else tb
     remaining = http("GET", members, token=token).body["members"]
     assert [(m["email"], m["role"]) for m in remaining] == [(survivor, "owner")]
+
+
+def test_concurrent_requests_never_see_each_others_bodies(base_url: str, user: tuple[str, str]) -> None:
+    # Given many different requests in flight at once (Lambda gives each its own environment)
+    _, token = user
+    names = [f"Org {i:02d}" for i in range(24)]
+    # When they run concurrently
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(lambda n: http("POST", f"{base_url}/orgs", {"name": n}, token=token), names))
+    # Then each answer is for its own request, and each org exists once
+    assert [r.body["name"] for r in replies] == names
+    mine = http("GET", f"{base_url}/orgs", token=token).body["orgs"]
+    assert sorted(o["name"] for o in mine) == sorted(names)

@@ -6,12 +6,15 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from license_manager.api import errors
 from license_manager.api.auth import caller_from_claims
 from license_manager.api.problems import PROBLEM_CONTENT_TYPE
+from license_manager.api.schemas import Problem
 from license_manager.domain.identity import Caller
 
 
@@ -56,6 +59,37 @@ def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaCon
     return app.resolve(event, context)
 
 
-def json_response(status: int, body: Any) -> Response[Any]:
-    """A JSON answer with a status other than 200 (the body is validated and serialized by Powertools)."""
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+_PROBLEM_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "Not signed in",
+    403: "The caller's role is too weak",
+    404: "Not found, or not a member of the organization",
+    409: "Conflict with the current state",
+    410: "Gone",
+    415: "The body is not JSON",
+    422: "Invalid input; `errors[].field` or `field` names it",
+    429: "Too many requests; see Retry-After",
+    500: "Internal error (opaque; details are logged)",
+    503: "Busy; retry after Retry-After",
+}
+
+
+def responses(
+    ok: int,
+    model: type[BaseModel] | None,
+    description: str,
+    *errors: int,
+    also: dict[int, OpenAPIResponse] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for a route: its success answer and the problem+json answers it can give
+    (401, 422 and 500 can come from every route)."""
+    documented: dict[int, OpenAPIResponse] = {ok: {"description": description}}
+    if model is not None:
+        documented[ok]["content"] = {"application/json": {"model": model}}
+    for status in sorted({401, 422, 500, *errors}):
+        documented[status] = {
+            "description": _PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}},
+        }
+    documented.update(also or {})
+    return documented

@@ -69,3 +69,21 @@ class ResellersOut(BaseModel):
 class HistoryOut(BaseModel):
     events: list[HistoryEvent]
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next (older) page; null at the end.")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str = Field(examples=["urn:license-manager:problem:not-found"])
+    title: str
+    status: int
+    detail: str
+    code: str | None = Field(default=None, description="A stable machine-readable reason, where one helps.")
+    field: str | None = Field(default=None, description="The input field at fault, for single-field errors.")
+    errors: list[FieldError] | None = Field(default=None, description="Every invalid field (422 from validation).")
