@@ -326,13 +326,14 @@ def main() -> int:
         f"({len(server.api.routes)} routes from template.yaml; DynamoDB "
         f"{'embedded (moto)' if server.dynamo else os.environ['DYNAMODB_ENDPOINT_URL']})\n"
         f"Try:\n"
-        f'  TOKEN=$(curl -s -X POST {url}/_dev/token -d \'{{"email":"alice@example.com"}}\' | '
+        f'  TOKEN=$(curl -s -X POST {url}/_dev/token --json \'{{"email":"alice@example.com"}}\' | '
         f"python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
         f'  curl -s {url}/products -H "Authorization: Bearer $TOKEN"\n'
         f"OpenAPI: {url}/openapi.json  -  Ctrl-C stops.",
         flush=True,
     )
-    stop.wait()
+    while not stop.wait(0.5):  # a timeout keeps the main thread responsive to signals
+        pass
     print("stopping...", flush=True)
     server.close()
     print("stopped.", flush=True)
