@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 from devserver.template import create_table
+from license_manager import clock
 from license_manager.store import dynamo
 
 TABLE = "license-manager-test"
@@ -33,3 +34,10 @@ def table(aws_env: None) -> Iterator[str]:
         create_table(boto3.client("dynamodb", region_name="eu-north-1"), TABLE)
         yield TABLE
     dynamo.reset_client()
+
+
+@pytest.fixture(autouse=True)
+def real_clock() -> Iterator[None]:
+    """Tests that move the clock get it back to real time afterwards."""
+    yield
+    clock.set_now(None)

@@ -19,7 +19,8 @@ def new_org_id() -> str:
     return "org_" + _random_symbols(20)
 
 
-def new_event_id(at: datetime) -> str:
-    """Sorts by time as text (the history is read newest first); random suffix breaks ties."""
+def new_event_id(at: datetime, seq: int = 0) -> str:
+    """Sorts by time as text (the history is read newest first). `seq` orders the events of one
+    change (written at the same instant); the random suffix keeps ids unique."""
     at = ensure_utc(at)
-    return at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond:06d}Z" + _random_symbols(8)
+    return at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond:06d}Z{seq:02d}" + _random_symbols(8)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +67,15 @@ def token_for(base_url: str, email: str, groups: list[str] | None = None, ttl: i
 def user(base_url: str) -> tuple[str, str]:
     email = unique_email("user")
     return email, token_for(base_url, email)
+
+
+@pytest.fixture
+def dev_clock(base_url: str) -> Iterator[Callable[[str], None]]:
+    """Set the dev server's clock; it goes back to real time after the test."""
+
+    def set_clock(instant: str) -> None:
+        reply = http("POST", f"{base_url}/_dev/clock", {"now": instant})
+        assert reply.status == 200, reply.body
+
+    yield set_clock
+    http("POST", f"{base_url}/_dev/clock", {"now": None})

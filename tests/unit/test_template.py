@@ -16,6 +16,11 @@ CONTRACT = {
     ("POST", "/orgs/{org_id}/members"),
     ("DELETE", "/orgs/{org_id}/members/{email}"),
     ("GET", "/orgs/{org_id}/history"),
+    ("POST", "/orgs/{org_id}/trials"),
+    ("POST", "/orgs/{org_id}/activations"),
+    ("PUT", "/orgs/{org_id}/products/{product_id}/usage"),
+    ("GET", "/orgs/{org_id}/overview"),
+    ("GET", "/orgs/{org_id}/wallet"),
 }
 
 

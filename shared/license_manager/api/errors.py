@@ -53,7 +53,10 @@ def domain_problem(exc: errors.DomainError) -> Response[str]:
         headers["Retry-After"] = str(retry_after)
     if status >= 500:
         logger.warning("request refused", extra={"status": status, "detail": exc.detail})
-    return problem(status, exc.title, exc.detail, headers=headers, **exc.extra)
+    extra = dict(exc.extra)
+    if status == 422 and "field" in extra:  # every 422 names its fields the same way
+        extra["errors"] = [{"field": extra["field"], "message": exc.detail, "type": extra.get("code", "invalid")}]
+    return problem(status, exc.title, exc.detail, headers=headers, **extra)
 
 
 def register(app: APIGatewayHttpResolver) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from license_manager.domain.catalog import Product, Reseller
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
+from license_manager.domain.licensing import MAX_DEVICES
 from license_manager.domain.orgs import Member
 from license_manager.domain.timefmt import Instant
+from license_manager.domain.views import ProductOverview
 
 
 class _In(BaseModel):
@@ -87,3 +89,52 @@ class Problem(BaseModel):
     code: str | None = Field(default=None, description="A stable machine-readable reason, where one helps.")
     field: str | None = Field(default=None, description="The input field at fault, for single-field errors.")
     errors: list[FieldError] | None = Field(default=None, description="Every invalid field (422 from validation).")
+
+
+ProductRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class TrialIn(_In):
+    product_id: ProductRef
+
+
+class ActivationIn(_In):
+    product_id: ProductRef
+    accept_terms: StrictBool = Field(description="Must be true: the admin accepts the product's terms")
+    terms_version: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+        description="The version of the terms accepted; must be the catalog's current one"
+    )
+    dry_run: StrictBool = Field(default=False, description="Preview the activation; write nothing")
+
+
+class ActivationOut(BaseModel):
+    dry_run: bool
+    covered_from_wallet: int = Field(description="Licenses the wallet covers at once (consumed)")
+    still_needed: int = Field(description="Devices still uncovered: redeem this many licenses within the grace period")
+    product: ProductOverview
+
+
+class UsageIn(_In):
+    devices: Annotated[StrictInt, Field(ge=0, le=MAX_DEVICES, description="Devices running the product now")]
+
+
+class OverviewOut(BaseModel):
+    org_id: str
+    name: str
+    as_of: Instant
+    products: list[ProductOverview]
+
+
+class WalletLine(BaseModel):
+    product_id: str
+    name: str
+    wallet: int = Field(description="Licenses redeemed but not yet consumed")
+    devices: int
+    next_renewal_at: Instant | None = Field(description="null: not activated")
+    licenses_to_buy_before_next_renewal: int = Field(description="max(0, devices - wallet)")
+
+
+class WalletOut(BaseModel):
+    org_id: str
+    as_of: Instant
+    products: list[WalletLine]

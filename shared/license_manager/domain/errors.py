@@ -58,3 +58,8 @@ class Unavailable(DomainError):
     def __init__(self, detail: str, retry_after: int = 1, **extra: object) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+
+
+class StaleState(Exception):
+    """The state changed between read and write (optimistic locking): re-read and decide again.
+    Never reaches a client: services retry, then answer Unavailable."""

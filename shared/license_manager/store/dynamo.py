@@ -100,7 +100,7 @@ def raise_mapped(err: ClientError) -> None:
     raise err
 
 
-OnConditionFailed = Callable[[Item | None], DomainError]
+OnConditionFailed = Callable[[Item | None], Exception]
 
 
 @dataclass
@@ -220,6 +220,14 @@ def transact(actions: Sequence[TxAction], *, sleep: Callable[[float], None] = ti
                 sleep(backoff(attempt))
                 continue
             raise Unavailable("Too many simultaneous changes; retry in a moment.", retry_after=1) from err
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def busy() -> Unavailable:
+    return Unavailable("Too many simultaneous changes; retry in a moment.", retry_after=1)
 
 
 def backoff(attempt: int, base: float = 0.02, cap: float = 1.0) -> float:

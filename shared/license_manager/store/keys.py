@@ -10,6 +10,7 @@ from __future__ import annotations
 ORG_SK = "ORG"
 MEMBER_PREFIX = "MEMBER#"
 EVENT_PREFIX = "EV#"
+PRODUCT_PREFIX = "PRODUCT#"
 
 
 def org_pk(org_id: str) -> str:
@@ -34,3 +35,7 @@ def history_pk(org_id: str) -> str:
 
 def event_sk(event_id: str) -> str:
     return EVENT_PREFIX + event_id
+
+
+def product_key(org_id: str, product_id: str) -> dict[str, str]:
+    return {"PK": org_pk(org_id), "SK": PRODUCT_PREFIX + product_id}

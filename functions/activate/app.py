@@ -1,0 +1,81 @@
+"""Licensing changes: trials, activation (with dry run) and device usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from license_manager.api.resolver import current_caller, make_resolver, responses, serve
+from license_manager.api.schemas import ActivationIn, ActivationOut, TrialIn, UsageIn
+from license_manager.domain.views import ProductOverview
+from license_manager.observability import logger
+from license_manager.services import licensing
+
+app = make_resolver()
+
+
+@app.post(
+    "/orgs/<org_id>/trials",
+    status_code=201,
+    summary="Start the free trial of a product (admin); one per product per org, ever",
+    responses=responses(201, ProductOverview, "Trial started", 400, 403, 404, 409, 415),
+)
+def start_trial(org_id: str, body: TrialIn) -> ProductOverview:
+    return licensing.start_trial(current_caller(app), org_id, body.product_id)
+
+
+@app.post(
+    "/orgs/<org_id>/activations",
+    status_code=201,
+    summary="Activate a product, accepting its current terms (admin); dry_run previews (200)",
+    responses=responses(
+        201,
+        ActivationOut,
+        "Activated",
+        400,
+        403,
+        404,
+        409,
+        415,
+        503,
+        also={
+            200: {
+                "description": "Dry run: what activation would do",
+                "content": {"application/json": {"model": ActivationOut}},
+            }
+        },
+    ),
+)
+def activate(org_id: str, body: ActivationIn) -> Response[ActivationOut]:
+    result = licensing.activate(
+        current_caller(app),
+        org_id,
+        body.product_id,
+        accept_terms=body.accept_terms,
+        terms_version=body.terms_version,
+        dry_run=body.dry_run,
+    )
+    out = ActivationOut(
+        dry_run=result.dry_run,
+        covered_from_wallet=result.consumed,
+        still_needed=result.still_needed,
+        product=result.summary,
+    )
+    return Response(status_code=200 if result.dry_run else 201, content_type="application/json", body=out)
+
+
+@app.put(
+    "/orgs/<org_id>/products/<product_id>/usage",
+    summary="Set how many devices run the product (admin); a rise is covered from the wallet at once",
+    responses=responses(200, ProductOverview, "The product after the change", 400, 403, 404, 415, 503),
+)
+def set_usage(org_id: str, product_id: str, body: UsageIn) -> ProductOverview:
+    return licensing.set_usage(current_caller(app), org_id, product_id, body.devices)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,51 @@
+"""What the org has, at a glance: GET /orgs/{org_id}/overview and /wallet (one query each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from license_manager.api.resolver import current_caller, make_resolver, responses, serve
+from license_manager.api.schemas import OverviewOut, WalletLine, WalletOut
+from license_manager.observability import logger
+from license_manager.services import licensing
+
+app = make_resolver()
+
+
+@app.get(
+    "/orgs/<org_id>/overview",
+    summary="Per product: trial, subscription status and period, devices, licensed, wallet (viewer)",
+    responses=responses(200, OverviewOut, "The org's products", 403, 404),
+)
+def overview(org_id: str) -> OverviewOut:
+    view = licensing.overview(current_caller(app), org_id)
+    return OverviewOut(org_id=view.org_id, name=view.name, as_of=view.as_of, products=view.products)
+
+
+@app.get(
+    "/orgs/<org_id>/wallet",
+    summary="Spare licenses per product and how many to buy before the next renewal (viewer)",
+    responses=responses(200, WalletOut, "The org's wallet", 403, 404),
+)
+def wallet(org_id: str) -> WalletOut:
+    view = licensing.overview(current_caller(app), org_id)
+    lines = [
+        WalletLine(
+            product_id=p.product_id,
+            name=p.name,
+            wallet=p.wallet,
+            devices=p.devices,
+            next_renewal_at=p.subscription.next_renewal_at if p.subscription else None,
+            licenses_to_buy_before_next_renewal=max(0, p.devices - p.wallet),
+        )
+        for p in view.products
+    ]
+    return WalletOut(org_id=view.org_id, as_of=view.as_of, products=lines)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

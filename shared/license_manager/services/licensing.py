@@ -1,0 +1,163 @@
+"""Trials, activation, usage, and what the org sees of its products."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from license_manager import clock, ids
+from license_manager.domain import licensing
+from license_manager.domain.catalog import Product
+from license_manager.domain.errors import InvalidInput, NotFound, StaleState, Unavailable
+from license_manager.domain.history import SYSTEM_ACTOR, HistoryEvent
+from license_manager.domain.identity import Caller, Role, require_role
+from license_manager.domain.licensing import Change, Figures, ProductState
+from license_manager.domain.orgs import Member
+from license_manager.domain.views import ProductOverview, product_overview
+from license_manager.services.catalog import get_product
+from license_manager.services.orgs import valid_org_id
+from license_manager.store import dynamo
+from license_manager.store import licensing as store
+from license_manager.store.catalog import load_catalog
+
+WRITE_ROLES = (Role.OWNER, Role.ADMIN)
+MAX_ATTEMPTS = 8
+
+Decide = Callable[[ProductState, datetime], Change]
+
+
+def events_of(change: Change, caller: Caller, now: datetime) -> list[HistoryEvent]:
+    return [_event(f, caller, change.after.product_id, now, seq) for seq, f in enumerate(change.events)]
+
+
+def _event(figures: Figures, caller: Caller, product_id: str, now: datetime, seq: int) -> HistoryEvent:
+    return HistoryEvent(
+        event_id=ids.new_event_id(now, seq),
+        at=now,
+        actor=SYSTEM_ACTOR if figures.system else caller.email,
+        action=figures.action,
+        product_id=product_id,
+        terms_version=figures.terms_version,
+        devices_before=figures.devices_before,
+        devices_after=figures.devices_after,
+        period_start=figures.period_start,
+        consumed=figures.consumed,
+        from_wallet=figures.from_wallet,
+        to_wallet=figures.to_wallet,
+        wallet_after=figures.wallet_after,
+        licensed_after=figures.licensed_after,
+        shortfall=figures.shortfall,
+    )
+
+
+def _load(caller: Caller, org_id: str, product_id: str) -> tuple[Member, ProductState]:
+    loaded = store.load(org_id, caller.email, product_id) if valid_org_id(org_id) else store.Loaded(None, None)
+    if loaded.member is None:
+        raise NotFound("Organization not found.")
+    require_role(loaded.member.role, Role.ADMIN)
+    return loaded.member, loaded.state or licensing.empty(org_id, product_id)
+
+
+def preview(caller: Caller, org_id: str, product_id: str, decide: Decide) -> tuple[Change, datetime]:
+    """What `mutate` would do, with the same checks, writing nothing."""
+    _member, before = _load(caller, org_id, product_id)
+    now = clock.now()
+    return decide(before, now), now
+
+
+def mutate(
+    caller: Caller, org_id: str, product_id: str, decide: Decide, *, sleep: Callable[[float], None] = time.sleep
+) -> tuple[Change, datetime]:
+    """Read the state, decide, write it with its events; on a concurrent change, decide again.
+
+    Optimistic locking: the write is conditioned on the version that was read, so two changes at
+    once never lose an update. Retries are bounded and jittered; past them the client gets 503.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        member, before = _load(caller, org_id, product_id)
+        now = clock.now()
+        change = decide(before, now)
+        if not change.events:
+            return change, now  # nothing changed: nothing to write
+        after = replace(change.after, version=before.version + 1)
+        try:
+            store.write(member, before.version, after, events_of(change, caller, now), WRITE_ROLES)
+        except StaleState:
+            sleep(dynamo.backoff(attempt))
+            continue
+        return Change(before, after, change.events), now
+    raise Unavailable("This product is being changed by others right now; retry in a moment.", retry_after=1)
+
+
+def _product_in_body(product_id: str) -> Product:
+    product = load_catalog().product(product_id)
+    if product is None:
+        raise InvalidInput(f"There is no product '{product_id}' in the catalog.", field="product_id")
+    return product
+
+
+def start_trial(caller: Caller, org_id: str, product_id: str) -> ProductOverview:
+    product = _product_in_body(product_id)
+    change, now = mutate(caller, org_id, product_id, lambda s, n: licensing.start_trial(s, product, n))
+    return product_overview(change.after, product, now)
+
+
+@dataclass(frozen=True)
+class Activation:
+    summary: ProductOverview
+    consumed: int
+    still_needed: int
+    dry_run: bool
+
+
+def activate(
+    caller: Caller, org_id: str, product_id: str, *, accept_terms: bool, terms_version: str, dry_run: bool
+) -> Activation:
+    """Rule 2. A dry run checks everything a real activation checks and writes nothing."""
+    product = _product_in_body(product_id)
+    licensing.check_terms(product, accept_terms, terms_version)
+
+    def decide(state: ProductState, now: datetime) -> Change:
+        return licensing.activate(state, product, now, caller.email)
+
+    change, now = (preview if dry_run else mutate)(caller, org_id, product_id, decide)
+    (activated,) = change.events
+    return Activation(
+        summary=product_overview(change.after, product, now),
+        consumed=activated.consumed or 0,
+        still_needed=activated.shortfall or 0,
+        dry_run=dry_run,
+    )
+
+
+def set_usage(caller: Caller, org_id: str, product_id: str, devices: int) -> ProductOverview:
+    product = get_product(product_id)
+    change, now = mutate(caller, org_id, product_id, lambda s, n: licensing.set_usage(s, devices, n))
+    return product_overview(change.after, product, now)
+
+
+@dataclass(frozen=True)
+class Overview:
+    org_id: str
+    name: str
+    as_of: datetime
+    products: list[ProductOverview]
+
+
+def overview(caller: Caller, org_id: str) -> Overview:
+    """Everything the org has, from ONE query on its partition (membership check included)."""
+    view = store.read_org(org_id, caller.email) if valid_org_id(org_id) else store.OrgView(None, None, [])
+    if view.member is None or view.org is None:
+        raise NotFound("Organization not found.")
+    require_role(view.member.role, Role.VIEWER)
+    now = clock.now()
+    catalog = load_catalog()
+    order = {p.product_id: i for i, p in enumerate(catalog.products)}
+    products = [
+        product_overview(state, product, now)
+        for state in sorted(view.states, key=lambda s: order.get(s.product_id, len(order)))
+        if (product := catalog.product(state.product_id)) is not None
+    ]
+    return Overview(org_id=org_id, name=view.org.name, as_of=now, products=products)

@@ -1,0 +1,158 @@
+"""Per-org product state (trial, subscription, devices, wallet) in the org's partition.
+
+ORG#<org_id>   PRODUCT#<product_id>   product state, with `version` for optimistic locking
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from license_manager.domain.errors import DomainError, Forbidden, NotFound, StaleState
+from license_manager.domain.history import HistoryEvent
+from license_manager.domain.identity import Role
+from license_manager.domain.licensing import ProductState
+from license_manager.domain.orgs import Member, Org
+from license_manager.domain.timefmt import parse_iso, to_iso
+from license_manager.store import dynamo, keys
+from license_manager.store.dynamo import Item
+from license_manager.store.history import put_event
+from license_manager.store.orgs import member_from_item, org_from_item
+
+_TIMES = ("trial_started_at", "trial_ends_at", "activated_at")
+_INTS = ("devices", "wallet", "term_months", "period", "licensed", "consumed_total", "redeemed_total", "version")
+_TEXTS = ("activated_by", "terms_version")
+
+
+def state_item(state: ProductState) -> Item:
+    item: Item = {
+        **keys.product_key(state.org_id, state.product_id),
+        "type": "product_state",
+        "org_id": state.org_id,
+        "product_id": state.product_id,
+    }
+    for name in _INTS + _TEXTS:
+        item[name] = getattr(state, name)
+    for name in _TIMES:
+        value = getattr(state, name)
+        item[name] = to_iso(value) if value is not None else None
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def state_from_item(item: Item) -> ProductState:
+    data: dict[str, Any] = {"org_id": item["org_id"], "product_id": item["product_id"]}
+    for name in _INTS:
+        if name in item:
+            data[name] = int(item[name])
+    for name in _TEXTS:
+        if name in item:
+            data[name] = str(item[name])
+    for name in _TIMES:
+        if name in item:
+            data[name] = parse_iso(item[name])
+    return ProductState(**data)
+
+
+def _get_many(requested: list[dict[str, str]]) -> list[Item]:
+    """One consistent BatchGetItem (repeated only for keys DynamoDB left unprocessed)."""
+    table = dynamo.table_name()
+    request: dict[str, Any] = {table: {"Keys": [dynamo.to_attrs(k) for k in requested], "ConsistentRead": True}}
+    found: list[Item] = []
+    for attempt in range(1, 6):
+        try:
+            resp = dynamo.client().batch_get_item(RequestItems=request)
+        except ClientError as err:
+            dynamo.raise_mapped(err)
+            raise
+        found.extend(dynamo.from_attrs(i) for i in resp.get("Responses", {}).get(table, []))
+        request = resp.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        dynamo.sleep(dynamo.backoff(attempt))
+    raise dynamo.busy()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    member: Member | None
+    state: ProductState | None
+
+
+def load(org_id: str, email: str, product_id: str) -> Loaded:
+    """The caller's membership and the product state, in one consistent read."""
+    items = _get_many([keys.member_key(org_id, email), keys.product_key(org_id, product_id)])
+    member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
+    state = next((state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)), None)
+    return Loaded(member, state)
+
+
+def _membership_lost(old: Item | None) -> DomainError:
+    if old is None:
+        return NotFound("Organization not found.")
+    return Forbidden(f"This needs the admin role in the organization; you are {old.get('role')}.")
+
+
+def write(
+    member: Member, before_version: int, after: ProductState, events: Sequence[HistoryEvent], roles: Sequence[Role]
+) -> None:
+    """The new state and its history events, in one transaction that also re-checks, atomically,
+    that the caller still has one of `roles` and that nobody changed the state since it was read."""
+    state_condition = "attribute_not_exists(PK)" if before_version == 0 else "version = :v"
+    role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
+    dynamo.transact(
+        [
+            dynamo.condition_check(
+                keys.member_key(member.org_id, member.email),
+                f"#role IN ({', '.join(role_values)})",
+                names={"#role": "role"},
+                values=role_values,
+                on_fail=_membership_lost,
+            ),
+            dynamo.put(
+                state_item(after),
+                condition=state_condition,
+                values={":v": before_version} if before_version else None,
+                on_fail=lambda _old: StaleState("product state changed since it was read"),
+            ),
+            *(put_event(member.org_id, e) for e in events),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class OrgView:
+    org: Org | None
+    member: Member | None
+    states: list[ProductState]
+
+
+def read_org(org_id: str, email: str) -> OrgView:
+    """The org, the caller's membership and every product state: ONE query on the org's partition
+    (other members' items are filtered out; the org's history lives in another partition)."""
+    params: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "PK = :pk",
+        "FilterExpression": "NOT begins_with(SK, :m) OR SK = :me",
+        "ExpressionAttributeValues": dynamo.to_attrs(
+            {":pk": keys.org_pk(org_id), ":m": keys.MEMBER_PREFIX, ":me": keys.member_key(org_id, email)["SK"]}
+        ),
+        "ConsistentRead": True,
+    }
+    items: list[Item] = []
+    while True:  # one query; more pages only past 1 MB of state
+        try:
+            page = dynamo.client().query(**params)
+        except ClientError as err:
+            dynamo.raise_mapped(err)
+            raise
+        items.extend(dynamo.from_attrs(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    org = next((org_from_item(i) for i in items if i["SK"] == keys.ORG_SK), None)
+    member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
+    states = [state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)]
+    return OrgView(org, member, states)
