@@ -21,6 +21,9 @@ CONTRACT = {
     ("PUT", "/orgs/{org_id}/products/{product_id}/usage"),
     ("GET", "/orgs/{org_id}/overview"),
     ("GET", "/orgs/{org_id}/wallet"),
+    ("POST", "/orgs/{org_id}/redemptions"),
+    ("POST", "/admin/license-keys"),
+    ("POST", "/admin/license-keys/{key_id}/revoke"),
 }
 
 

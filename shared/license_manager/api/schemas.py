@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 from license_manager.domain.catalog import Product, Reseller
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
-from license_manager.domain.licensing import MAX_DEVICES
+from license_manager.domain.license_keys import MAX_KEYS_PER_BATCH, MAX_LICENSES_PER_KEY, KeyStatus
+from license_manager.domain.licensing import MAX_DEVICES, Status
 from license_manager.domain.orgs import Member
 from license_manager.domain.timefmt import Instant
 from license_manager.domain.views import ProductOverview
@@ -138,3 +139,45 @@ class WalletOut(BaseModel):
     org_id: str
     as_of: Instant
     products: list[WalletLine]
+
+
+class RedemptionIn(_In):
+    license_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="As printed: case, spaces and dashes do not matter", examples=["7K3QF-9ZP2M-4R8TA-XW6DN-B1CVJ"]
+    )
+
+
+class RedemptionOut(BaseModel):
+    product_id: str
+    licenses: int = Field(description="Licenses the key carried")
+    consumed: int = Field(description="Of those, licenses now covering devices in the current period")
+    added_to_wallet: int = Field(description="The rest, kept for new devices and renewals")
+    status: Status | None = Field(description="The product's status after the redemption")
+
+
+class IssueKeysIn(_In):
+    product_id: ProductRef
+    licenses: Annotated[StrictInt, Field(ge=1, le=MAX_LICENSES_PER_KEY, description="Licenses per key")]
+    count: Annotated[StrictInt, Field(ge=1, le=MAX_KEYS_PER_BATCH, description="Keys in the batch")]
+
+
+class IssuedKeyOut(BaseModel):
+    key_id: str = Field(description="Use it to revoke the key; it does not reveal the key")
+    license_key: str = Field(description="The key itself: shown once, never stored")
+    last5: str
+
+
+class IssuedBatchOut(BaseModel):
+    batch_id: str
+    product_id: str
+    licenses: int
+    keys: list[IssuedKeyOut]
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    product_id: str
+    licenses: int
+    last5: str
+    status: KeyStatus
+    revoked_at: Instant | None

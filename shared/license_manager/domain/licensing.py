@@ -116,6 +116,8 @@ class Figures:
     devices_after: int | None = None
     terms_version: str | None = None
     period_start: datetime | None = None
+    licenses: int | None = None
+    key_last5: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,4 +256,32 @@ def set_usage(state: ProductState, devices: int, now: datetime) -> Change:
             licensed_after=changed.licensed if changed.activated else None,
             shortfall=max(0, devices - changed.licensed) if changed.activated else None,
         )
+    return Change(state, after, [*settled.events, figures])
+
+
+def redeem(state: ProductState, licenses: int, key_last5: str, now: datetime) -> Change:
+    """Rule 3: of N licenses, min(N, shortfall) are consumed for the current period, where
+    shortfall = max(0, devices - licensed); the rest go to the wallet. Not activated: all N go to
+    the wallet. Renewals that are due are processed first (so `licensed` is the current period's)."""
+    settled = catch_up(state, now)
+    current = settled.after
+    consumed = min(licenses, max(0, current.devices - current.licensed)) if current.activated else 0
+    after = replace(
+        current,
+        licensed=current.licensed + consumed,
+        wallet=current.wallet + licenses - consumed,
+        consumed_total=current.consumed_total + consumed,
+        redeemed_total=current.redeemed_total + licenses,
+    )
+    figures = Figures(
+        Action.KEY_REDEEMED,
+        licenses=licenses,
+        key_last5=key_last5,
+        consumed=consumed,
+        from_wallet=0,
+        to_wallet=licenses - consumed,
+        wallet_after=after.wallet,
+        licensed_after=after.licensed if after.activated else None,
+        shortfall=max(0, after.devices - after.licensed) if after.activated else None,
+    )
     return Change(state, after, [*settled.events, figures])

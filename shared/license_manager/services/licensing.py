@@ -43,6 +43,8 @@ def _event(figures: Figures, caller: Caller, product_id: str, now: datetime, seq
         devices_before=figures.devices_before,
         devices_after=figures.devices_after,
         period_start=figures.period_start,
+        licenses=figures.licenses,
+        key_last5=figures.key_last5,
         consumed=figures.consumed,
         from_wallet=figures.from_wallet,
         to_wallet=figures.to_wallet,

@@ -1,8 +1,13 @@
 """Single-table key layout (documented with the table in template.yaml).
 
-ORG#<org_id>   ORG                    the organization (name, owner_count)
-ORG#<org_id>   MEMBER#<email>         a membership; GSI1: USER#<email> / ORG#<org_id>
-HIST#<org_id>  EV#<event_id>          one history event (event ids sort by time)
+PK              SK                     item
+ORG#<org_id>    ORG                    the organization (name, owner_count)
+ORG#<org_id>    MEMBER#<email>         a membership; GSI1: USER#<email> / ORG#<org_id>
+ORG#<org_id>    PRODUCT#<product_id>   the org's state of one product (trial, subscription, wallet)
+ORG#<org_id>    THROTTLE#redeem        failed redemptions in the current window
+HIST#<org_id>   EV#<event_id>          one history event (event ids sort by time)
+KEY#<key_id>    KEY                    a license key, by hash
+VENDOR          EV#<event_id>          the vendor's own log (keys issued and revoked)
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ ORG_SK = "ORG"
 MEMBER_PREFIX = "MEMBER#"
 EVENT_PREFIX = "EV#"
 PRODUCT_PREFIX = "PRODUCT#"
+KEY_SK = "KEY"
+THROTTLE_SK = "THROTTLE#redeem"
+VENDOR_PK = "VENDOR"
 
 
 def org_pk(org_id: str) -> str:
@@ -39,3 +47,15 @@ def event_sk(event_id: str) -> str:
 
 def product_key(org_id: str, product_id: str) -> dict[str, str]:
     return {"PK": org_pk(org_id), "SK": PRODUCT_PREFIX + product_id}
+
+
+def license_key(key_id: str) -> dict[str, str]:
+    return {"PK": f"KEY#{key_id}", "SK": KEY_SK}
+
+
+def throttle_key(org_id: str) -> dict[str, str]:
+    return {"PK": org_pk(org_id), "SK": THROTTLE_SK}
+
+
+def vendor_event_key(event_id: str) -> dict[str, str]:
+    return {"PK": VENDOR_PK, "SK": event_sk(event_id)}

@@ -56,7 +56,7 @@ def state_from_item(item: Item) -> ProductState:
     return ProductState(**data)
 
 
-def _get_many(requested: list[dict[str, str]]) -> list[Item]:
+def get_many(requested: list[dict[str, str]]) -> list[Item]:
     """One consistent BatchGetItem (repeated only for keys DynamoDB left unprocessed)."""
     table = dynamo.table_name()
     request: dict[str, Any] = {table: {"Keys": [dynamo.to_attrs(k) for k in requested], "ConsistentRead": True}}
@@ -83,13 +83,13 @@ class Loaded:
 
 def load(org_id: str, email: str, product_id: str) -> Loaded:
     """The caller's membership and the product state, in one consistent read."""
-    items = _get_many([keys.member_key(org_id, email), keys.product_key(org_id, product_id)])
+    items = get_many([keys.member_key(org_id, email), keys.product_key(org_id, product_id)])
     member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
     state = next((state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)), None)
     return Loaded(member, state)
 
 
-def _membership_lost(old: Item | None) -> DomainError:
+def membership_lost(old: Item | None) -> DomainError:
     if old is None:
         return NotFound("Organization not found.")
     return Forbidden(f"This needs the admin role in the organization; you are {old.get('role')}.")
@@ -109,7 +109,7 @@ def write(
                 f"#role IN ({', '.join(role_values)})",
                 names={"#role": "role"},
                 values=role_values,
-                on_fail=_membership_lost,
+                on_fail=membership_lost,
             ),
             dynamo.put(
                 state_item(after),
