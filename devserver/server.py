@@ -26,9 +26,10 @@ from devserver import tokens
 from devserver.dynamo import EmbeddedDynamo
 from devserver.functions import FunctionPool, pools
 from devserver.openapi import render
-from devserver.template import Route, create_table, routes
+from devserver.template import Route, create_table, routes, scheduled_functions
 from license_manager import clock
 from license_manager.domain.timefmt import parse_iso, to_iso
+from license_manager.store.events import SOURCE
 
 PROBLEM = "application/problem+json"
 MAX_BODY = 1024 * 1024  # API Gateway HTTP APIs accept up to 10 MB; nothing here needs more than 1 MB
@@ -117,16 +118,33 @@ def api_event(route: Route, params: dict[str, str], request: Request, claims: di
     return event
 
 
+def scheduled_event(now: datetime, function: str) -> dict[str, Any]:
+    """An EventBridge scheduled event (the shape of `sam local generate-event eventbridge scheduled`)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": os.environ.get("AWS_DEFAULT_REGION", "eu-north-1"),
+        "resources": [f"arn:aws:events:local:000000000000:rule/{function}-schedule"],
+        "detail": {},
+    }
+
+
 class DevApi:
     """Everything the HTTP handler needs; independent of sockets, so it is easy to reason about."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, notifications: NotificationSink) -> None:
+        self.notifications = notifications
         self.clock = clock
         self.port = port
         self.routes: list[Route] = sorted(routes(), key=lambda r: r.specificity, reverse=True)
         self.fallback = next((r for r in self.routes if r.path is None), None)
         concurrency = int(os.environ.get("DEV_CONCURRENCY", "8"))
-        self.pools: dict[str, FunctionPool] = pools(self.routes, concurrency)
+        self.scheduled = scheduled_functions()
+        self.pools: dict[str, FunctionPool] = pools([*self.routes, *self.scheduled], concurrency)
         self.issuer = tokens.TokenIssuer()
         self.openapi = render().encode()
 
@@ -191,10 +209,23 @@ class DevApi:
             return _json(200, {"now": self._now()})
         if path == "/_dev/clock" and method == "POST":
             return self._set_clock(data)
+        if path == "/_dev/renewal-sweep" and method == "POST":
+            return self._sweep()
+        if path == "/_dev/notifications" and method == "GET":
+            return _json(200, {"notifications": self.notifications.drain()})
         return _problem(404, "Not found", f"No dev route for {method} {path}.")
 
     def _now(self) -> str:
         return to_iso(self.clock.now())
+
+    def _sweep(self) -> tuple[int, dict[str, str], bytes]:
+        """Run the renewal function once, as the schedule would, at the dev clock."""
+        if not self.scheduled:
+            return _problem(404, "Not found", "template.yaml has no scheduled function.")
+        function = self.scheduled[0]
+        event = scheduled_event(self.clock.now(), function.function)
+        summary = self.pools[function.function].invoke(event, self.clock.offset_seconds())
+        return _json(200, summary)
 
     def _token(self, data: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         email = data.get("email")
@@ -260,10 +291,11 @@ def make_handler(api: DevApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def configure_environment(endpoint_url: str) -> None:
+def configure_environment(endpoint_url: str, events_endpoint_url: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-call access log
     os.environ["TABLE_NAME"] = os.environ.get("TABLE_NAME", TABLE_NAME)
     os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint_url
+    os.environ["EVENTS_ENDPOINT_URL"] = events_endpoint_url
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-north-1")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -277,16 +309,42 @@ def ensure_table(endpoint_url: str) -> None:
         create_table(client, os.environ["TABLE_NAME"])
 
 
+class NotificationSink:
+    """What the functions publish to EventBridge, caught by a rule into a queue of the embedded AWS."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self._events = boto3.client("events", endpoint_url=endpoint_url)
+        self._sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+        self._queue = self._sqs.create_queue(QueueName="license-manager-notifications")["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"]
+        self._events.put_rule(Name="license-manager-notifications", EventPattern=json.dumps({"source": [SOURCE]}))
+        self._events.put_targets(Rule="license-manager-notifications", Targets=[{"Id": "dev", "Arn": arn["QueueArn"]}])
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Notifications published since the last call, oldest first."""
+        found: list[dict[str, Any]] = []
+        while True:
+            messages = self._sqs.receive_message(QueueUrl=self._queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                body = json.loads(message["Body"])
+                found.append({"detail_type": body["detail-type"], "source": body["source"], "detail": body["detail"]})
+                self._sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
+        return sorted(found, key=lambda n: str(n["detail"].get("event_id", "")))
+
+
 class DevServer:
     """The whole local stack; used by `python -m devserver` and by the e2e tests."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 3000) -> None:
         external = os.environ.get("DYNAMODB_ENDPOINT_URL")
-        self.dynamo = None if external else EmbeddedDynamo().start()
-        endpoint = external or (self.dynamo.endpoint_url if self.dynamo else "")
-        configure_environment(endpoint)
+        # the embedded AWS (moto) always serves EventBridge and SQS; DynamoDB too unless pointed elsewhere
+        self.dynamo = EmbeddedDynamo().start()
+        endpoint = external or self.dynamo.endpoint_url
+        configure_environment(endpoint, self.dynamo.endpoint_url)
         ensure_table(endpoint)
-        self.api = DevApi(port)
+        self.api = DevApi(port, NotificationSink(self.dynamo.endpoint_url))
         self.httpd = ThreadingHTTPServer((host, port), make_handler(self.api))
         self.httpd.daemon_threads = True
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
@@ -299,12 +357,12 @@ class DevServer:
         self.httpd.server_close()
         for pool in self.api.pools.values():
             pool.close()
-        if self.dynamo is not None:
-            self.dynamo.stop()
+        self.dynamo.stop()
 
 
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
+    external = os.environ.get("DYNAMODB_ENDPOINT_URL")
     started = time.monotonic()
     try:
         server = DevServer(port=port)
@@ -324,7 +382,7 @@ def main() -> int:
     print(
         f"License Manager API ready on {url} in {time.monotonic() - started:.1f}s "
         f"({len(server.api.routes)} routes from template.yaml; DynamoDB "
-        f"{'embedded (moto)' if server.dynamo else os.environ['DYNAMODB_ENDPOINT_URL']})\n"
+        f"{os.environ['DYNAMODB_ENDPOINT_URL'] if external else 'embedded (moto)'})\n"
         f"Try:\n"
         f'  TOKEN=$(curl -s -X POST {url}/_dev/token --json \'{{"email":"alice@example.com"}}\' | '
         f"python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"

@@ -94,6 +94,30 @@ def routes(template: dict[str, Any] | None = None) -> list[Route]:
     return found
 
 
+def scheduled_functions(template: dict[str, Any] | None = None) -> list[Route]:
+    """Functions run by an EventBridge schedule (as Routes without a method or path)."""
+    template = template or load()
+    globals_fn = template.get("Globals", {}).get("Function", {})
+    found: list[Route] = []
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        if any(e.get("Type") in ("Schedule", "ScheduleV2") for e in props.get("Events", {}).values()):
+            found.append(
+                Route(
+                    function=str(logical_id),
+                    code_uri=str(props["CodeUri"]),
+                    handler=str(props.get("Handler", "app.lambda_handler")),
+                    method=None,
+                    path=None,
+                    authorized=False,
+                    timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+                )
+            )
+    return found
+
+
 def table_definition(template: dict[str, Any] | None = None, logical_id: str = "Table") -> dict[str, Any]:
     """create_table() arguments for the table exactly as declared (keys, attributes, GSIs)."""
     template = template or load()

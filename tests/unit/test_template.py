@@ -55,7 +55,9 @@ def test_table_is_safe_to_run_in_production() -> None:
     assert props["DeletionProtectionEnabled"] is True
     definition = table_definition()
     assert [k["AttributeName"] for k in definition["KeySchema"]] == ["PK", "SK"]
-    assert {g["IndexName"] for g in definition["GlobalSecondaryIndexes"]} == {"GSI1"}
+    indexes = {g["IndexName"]: g for g in definition["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"GSI1", "GSI2"}
+    assert indexes["GSI2"]["Projection"]["ProjectionType"] == "KEYS_ONLY"  # the sweep re-reads the item
 
 
 def test_functions_have_least_privilege() -> None:
@@ -88,3 +90,23 @@ def test_every_function_has_a_log_group_with_retention() -> None:
     }
     assert covered == functions
     assert all("RetentionInDays" in g["Properties"] for g in groups.values())
+
+
+def test_the_renewal_sweep_runs_on_a_schedule_with_somewhere_to_fail_to() -> None:
+    template = load()
+    fn = resources("AWS::Serverless::Function")["RenewalCronFunction"]["Properties"]
+    (event,) = fn["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Ref": "RenewalSchedule"}
+    assert template["Parameters"]["RenewalSchedule"]["Default"] == "rate(1 hour)"
+    assert "Arn" in event["Properties"]["DeadLetterConfig"]
+    assert fn["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    assert fn["Timeout"] >= 60  # room for the sweep to stop cleanly before the end
+    actions = {
+        a
+        for p in fn["Policies"]
+        for st in p["Statement"]
+        for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+    }
+    assert "dynamodb:Scan" not in actions
+    assert "events:PutEvents" in actions

@@ -49,6 +49,8 @@ class ProductState:
     licensed: int = 0
     consumed_total: int = 0
     redeemed_total: int = 0
+    warned_period: int = -1  # the period whose "grace ending soon" was sent
+    lapsed_period: int = -1  # the period whose "license lapsed" was sent
     version: int = 0
 
     @property

@@ -15,10 +15,11 @@ from license_manager.domain.history import SYSTEM_ACTOR, HistoryEvent
 from license_manager.domain.identity import Caller, Role, require_role
 from license_manager.domain.licensing import Change, Figures, ProductState
 from license_manager.domain.orgs import Member
+from license_manager.domain.renewals import renewal_notifications
 from license_manager.domain.views import ProductOverview, product_overview
 from license_manager.services.catalog import get_product
 from license_manager.services.orgs import valid_org_id
-from license_manager.store import dynamo
+from license_manager.store import dynamo, outbox
 from license_manager.store import licensing as store
 from license_manager.store.catalog import load_catalog
 
@@ -28,15 +29,21 @@ MAX_ATTEMPTS = 8
 Decide = Callable[[ProductState, datetime], Change]
 
 
-def events_of(change: Change, caller: Caller, now: datetime) -> list[HistoryEvent]:
-    return [_event(f, caller, change.after.product_id, now, seq) for seq, f in enumerate(change.events)]
+def events_of(change: Change, actor: str, now: datetime) -> list[HistoryEvent]:
+    """History events of a change, in order; renewal steps are done by `system` whoever triggered them."""
+    return [_event(f, actor, change.after.product_id, now, seq) for seq, f in enumerate(change.events)]
 
 
-def _event(figures: Figures, caller: Caller, product_id: str, now: datetime, seq: int) -> HistoryEvent:
+def outbox_of(change: Change, now: datetime) -> list[dynamo.TxAction]:
+    """Notifications a change calls for (renewals it processed), written in its transaction."""
+    return [outbox.put(n, ids.new_event_id(now, 50 + seq), now) for seq, n in enumerate(renewal_notifications(change))]
+
+
+def _event(figures: Figures, actor: str, product_id: str, now: datetime, seq: int) -> HistoryEvent:
     return HistoryEvent(
         event_id=ids.new_event_id(now, seq),
         at=now,
-        actor=SYSTEM_ACTOR if figures.system else caller.email,
+        actor=SYSTEM_ACTOR if figures.system else actor,
         action=figures.action,
         product_id=product_id,
         terms_version=figures.terms_version,
@@ -85,7 +92,14 @@ def mutate(
             return change, now  # nothing changed: nothing to write
         after = replace(change.after, version=before.version + 1)
         try:
-            store.write(member, before.version, after, events_of(change, caller, now), WRITE_ROLES)
+            store.write(
+                member,
+                before.version,
+                after,
+                events_of(change, caller.email, now),
+                roles=WRITE_ROLES,
+                outbox=outbox_of(change, now),
+            )
         except StaleState:
             sleep(dynamo.backoff(attempt))
             continue

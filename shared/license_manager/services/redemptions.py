@@ -14,10 +14,11 @@ from license_manager.domain.identity import Caller, Role, require_role
 from license_manager.domain.license_keys import key_id, last5, normalize, refuse_redemption
 from license_manager.domain.licensing import Status, status_at
 from license_manager.observability import logger
-from license_manager.services.licensing import MAX_ATTEMPTS, WRITE_ROLES, events_of
+from license_manager.services.licensing import MAX_ATTEMPTS, WRITE_ROLES, events_of, outbox_of
 from license_manager.services.orgs import valid_org_id
 from license_manager.store import dynamo
 from license_manager.store import license_keys as store
+from license_manager.store import licensing as licensing_store
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def redeem(caller: Caller, org_id: str, typed_key: str, *, sleep: Callable[[floa
     key = read.key
     assert key is not None  # refuse_redemption raised otherwise
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        before = store.get_state(org_id, key.product_id) or licensing.empty(org_id, key.product_id)
+        before = licensing_store.get_state(org_id, key.product_id) or licensing.empty(org_id, key.product_id)
         now = clock.now()
         change = licensing.redeem(before, key.licenses, last5(symbols), now)
         after = replace(change.after, version=before.version + 1)
@@ -61,8 +62,9 @@ def redeem(caller: Caller, org_id: str, typed_key: str, *, sleep: Callable[[floa
                 redeemed_at=now,
                 before_version=before.version,
                 after=after,
-                events=events_of(change, caller, now),
+                events=events_of(change, caller.email, now),
                 roles=[r.value for r in WRITE_ROLES],
+                outbox=outbox_of(change, now),
             )
         except StaleState:
             sleep(dynamo.backoff(attempt))

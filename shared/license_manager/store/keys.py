@@ -8,9 +8,15 @@ ORG#<org_id>    THROTTLE#redeem        failed redemptions in the current window
 HIST#<org_id>   EV#<event_id>          one history event (event ids sort by time)
 KEY#<key_id>    KEY                    a license key, by hash
 VENDOR          EV#<event_id>          the vendor's own log (keys issued and revoked)
+OUTBOX          <event_id>             a notification waiting to be published to EventBridge
+
+GSI2 (sparse, write-sharded): activated product states carry GSI2PK = RENEW#<shard>,
+GSI2SK = <next_due_at>#<org_id>#<product_id>; the renewal sweep queries what is due per shard.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 ORG_SK = "ORG"
 MEMBER_PREFIX = "MEMBER#"
@@ -19,6 +25,8 @@ PRODUCT_PREFIX = "PRODUCT#"
 KEY_SK = "KEY"
 THROTTLE_SK = "THROTTLE#redeem"
 VENDOR_PK = "VENDOR"
+OUTBOX_PK = "OUTBOX"
+RENEWAL_SHARDS = 8
 
 
 def org_pk(org_id: str) -> str:
@@ -59,3 +67,18 @@ def throttle_key(org_id: str) -> dict[str, str]:
 
 def vendor_event_key(event_id: str) -> dict[str, str]:
     return {"PK": VENDOR_PK, "SK": event_sk(event_id)}
+
+
+def outbox_key(event_id: str) -> dict[str, str]:
+    return {"PK": OUTBOX_PK, "SK": event_id}
+
+
+def renewal_shard(org_id: str, product_id: str) -> str:
+    """Spreads due subscriptions over RENEWAL_SHARDS index partitions (no hot partition when many
+    renew at the same instant), stable for a given subscription."""
+    digest = hashlib.sha256(f"{org_id}#{product_id}".encode()).digest()
+    return f"RENEW#{int.from_bytes(digest[:4], 'big') % RENEWAL_SHARDS}"
+
+
+def renewal_shards() -> list[str]:
+    return [f"RENEW#{i}" for i in range(RENEWAL_SHARDS)]

@@ -25,7 +25,7 @@ from license_manager.domain.vendor import VendorEvent
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
-from license_manager.store.licensing import get_many, membership_lost, state_from_item, state_item
+from license_manager.store.licensing import get_many, membership_lost, state_item
 from license_manager.store.orgs import member_from_item
 
 _KEY_TIMES = ("issued_at", "redeemed_at", "revoked_at")
@@ -151,20 +151,6 @@ def read_for_redemption(org_id: str, email: str, key_id: str) -> RedemptionRead:
     )
 
 
-def get_state(org_id: str, product_id: str) -> ProductState | None:
-    """Call 2 of 3: the product state (the product is only known once the key is read)."""
-    try:
-        resp = dynamo.client().get_item(
-            TableName=dynamo.table_name(),
-            Key=dynamo.to_attrs(keys.product_key(org_id, product_id)),
-            ConsistentRead=True,
-        )
-    except ClientError as err:
-        dynamo.raise_mapped(err)
-        raise
-    return state_from_item(dynamo.from_attrs(resp["Item"])) if "Item" in resp else None
-
-
 def redeem(
     member: Member,
     key: LicenseKey,
@@ -174,6 +160,7 @@ def redeem(
     after: ProductState,
     events: Sequence[HistoryEvent],
     roles: Sequence[str],
+    outbox: Sequence[dynamo.TxAction] = (),
 ) -> None:
     """Call 3 of 3, one transaction: the key becomes redeemed (only if still issued), the state
     takes the licenses (only if unchanged since read), the events are written, and the caller is
@@ -215,6 +202,7 @@ def redeem(
                 on_fail=lambda _old: StaleState("product state changed since it was read"),
             ),
             *(put_event(member.org_id, e) for e in events),
+            *outbox,
         ]
     )
 

@@ -5,8 +5,9 @@ ORG#<org_id>   PRODUCT#<product_id>   product state, with `version` for optimist
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +17,7 @@ from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
 from license_manager.domain.licensing import ProductState
 from license_manager.domain.orgs import Member, Org
+from license_manager.domain.renewals import next_due_at
 from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
@@ -23,7 +25,18 @@ from license_manager.store.history import put_event
 from license_manager.store.orgs import member_from_item, org_from_item
 
 _TIMES = ("trial_started_at", "trial_ends_at", "activated_at")
-_INTS = ("devices", "wallet", "term_months", "period", "licensed", "consumed_total", "redeemed_total", "version")
+_INTS = (
+    "devices",
+    "wallet",
+    "term_months",
+    "period",
+    "licensed",
+    "consumed_total",
+    "redeemed_total",
+    "warned_period",
+    "lapsed_period",
+    "version",
+)
 _TEXTS = ("activated_by", "terms_version")
 
 
@@ -39,6 +52,10 @@ def state_item(state: ProductState) -> Item:
     for name in _TIMES:
         value = getattr(state, name)
         item[name] = to_iso(value) if value is not None else None
+    due = next_due_at(state)
+    if due is not None:  # sparse: only subscriptions the sweep may have to visit are in GSI2
+        item["GSI2PK"] = keys.renewal_shard(state.org_id, state.product_id)
+        item["GSI2SK"] = f"{to_iso(due)}#{state.org_id}#{state.product_id}"
     return {k: v for k, v in item.items() if v is not None}
 
 
@@ -96,30 +113,81 @@ def membership_lost(old: Item | None) -> DomainError:
 
 
 def write(
-    member: Member, before_version: int, after: ProductState, events: Sequence[HistoryEvent], roles: Sequence[Role]
+    member: Member | None,
+    before_version: int,
+    after: ProductState,
+    events: Sequence[HistoryEvent],
+    *,
+    roles: Sequence[Role] = (),
+    outbox: Sequence[dynamo.TxAction] = (),
 ) -> None:
-    """The new state and its history events, in one transaction that also re-checks, atomically,
-    that the caller still has one of `roles` and that nobody changed the state since it was read."""
+    """The new state, its history events and its notifications, in one transaction that also
+    re-checks, atomically, that nobody changed the state since it was read and (for a user's
+    change) that the caller still has one of `roles`. `member` None: the system (renewal sweep)."""
     state_condition = "attribute_not_exists(PK)" if before_version == 0 else "version = :v"
-    role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
-    dynamo.transact(
-        [
+    actions: list[dynamo.TxAction] = []
+    if member is not None:
+        role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
+        actions.append(
             dynamo.condition_check(
                 keys.member_key(member.org_id, member.email),
                 f"#role IN ({', '.join(role_values)})",
                 names={"#role": "role"},
                 values=role_values,
                 on_fail=membership_lost,
-            ),
-            dynamo.put(
-                state_item(after),
-                condition=state_condition,
-                values={":v": before_version} if before_version else None,
-                on_fail=lambda _old: StaleState("product state changed since it was read"),
-            ),
-            *(put_event(member.org_id, e) for e in events),
-        ]
+            )
+        )
+    actions.append(
+        dynamo.put(
+            state_item(after),
+            condition=state_condition,
+            values={":v": before_version} if before_version else None,
+            on_fail=lambda _old: StaleState("product state changed since it was read"),
+        )
     )
+    actions.extend(put_event(after.org_id, e) for e in events)
+    actions.extend(outbox)
+    dynamo.transact(actions)
+
+
+def get_state(org_id: str, product_id: str) -> ProductState | None:
+    try:
+        resp = dynamo.client().get_item(
+            TableName=dynamo.table_name(),
+            Key=dynamo.to_attrs(keys.product_key(org_id, product_id)),
+            ConsistentRead=True,
+        )
+    except ClientError as err:
+        dynamo.raise_mapped(err)
+        raise
+    return state_from_item(dynamo.from_attrs(resp["Item"])) if "Item" in resp else None
+
+
+def due(shard: str, now: datetime, page_size: int) -> Iterator[list[tuple[str, str]]]:
+    """(org_id, product_id) pages of subscriptions with something due by `now`, from one shard of
+    the sparse GSI2: only what is due is read, one page at a time (memory stays flat)."""
+    params: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :shard AND GSI2SK < :upto",
+        "ExpressionAttributeValues": dynamo.to_attrs({":shard": shard, ":upto": to_iso(now) + "#~"}),
+        "Limit": page_size,
+    }
+    while True:
+        try:
+            page = dynamo.client().query(**params)
+        except ClientError as err:
+            dynamo.raise_mapped(err)
+            raise
+        found = []
+        for raw in page.get("Items", []):
+            item = dynamo.from_attrs(raw)
+            found.append((item["PK"].removeprefix("ORG#"), item["SK"].removeprefix(keys.PRODUCT_PREFIX)))
+        if found:
+            yield found
+        if "LastEvaluatedKey" not in page:
+            return
+        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 @dataclass(frozen=True)
