@@ -12,13 +12,14 @@ SAM_VERSION := 1.170.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test lint format typecheck template openapi build deploy clean
+.PHONY: help install dev test lint format typecheck template openapi bench build deploy clean
 
 help:
 	@echo "make dev      run the API locally (embedded DynamoDB, dev tokens, dev clock)"
 	@echo "make test     lint + types + template + openapi freshness + unit/integration/e2e tests"
 	@echo "make lint     ruff + mypy + cfn-lint only"
 	@echo "make openapi  regenerate docs/openapi.json from the code"
+	@echo "make bench    run the benchmarks and write docs/benchmarks.md"
 	@echo "make build    sam build (SAM CLI in its own venv, $(SAM_VENV))"
 	@echo "make deploy   sam deploy --guided"
 
@@ -55,6 +56,9 @@ test: lint
 
 openapi: $(STAMP)
 	$(BIN)/python -m devserver.openapi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 # The SAM CLI pins its own pydantic; it lives in a separate tool venv so it never fights the app's pins.
 $(SAM):

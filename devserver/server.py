@@ -334,6 +334,12 @@ class NotificationSink:
         return sorted(found, key=lambda n: str(n["detail"].get("event_id", "")))
 
 
+class _HttpServer(ThreadingHTTPServer):
+    # the listen backlog: the default (5) resets connections when many clients arrive at once
+    request_queue_size = 512
+    daemon_threads = True
+
+
 class DevServer:
     """The whole local stack; used by `python -m devserver` and by the e2e tests."""
 
@@ -345,8 +351,7 @@ class DevServer:
         configure_environment(endpoint, self.dynamo.endpoint_url)
         ensure_table(endpoint)
         self.api = DevApi(port, NotificationSink(self.dynamo.endpoint_url))
-        self.httpd = ThreadingHTTPServer((host, port), make_handler(self.api))
-        self.httpd.daemon_threads = True
+        self.httpd = _HttpServer((host, port), make_handler(self.api))
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
 
     def serve_forever(self) -> None:

@@ -379,7 +379,7 @@ def test_retries_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     admin = unique_email("admin")
     org_id = new_org(admin)
 
-    def always_stale(*_args: Any) -> None:
+    def always_stale(*_args: Any, **_kwargs: Any) -> None:
         raise StaleState("someone else, again")
 
     with monkeypatch.context() as patched:
