@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,56 +67,44 @@ class Route:
         return (sum(1 for s in segments if not s.startswith("{")), len(segments))
 
 
-def routes(template: dict[str, Any] | None = None) -> list[Route]:
-    template = template or load()
+def _functions(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(logical id, properties, Globals.Function) of every SAM function."""
     globals_fn = template.get("Globals", {}).get("Function", {})
-    found: list[Route] = []
     for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        for event in props.get("Events", {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            eprops = event.get("Properties", {})
-            auth = eprops.get("Auth", {}).get("Authorizer")
-            found.append(
-                Route(
-                    # plain str: cfn-lint's node strings cannot be pickled to worker processes
-                    function=str(logical_id),
-                    code_uri=str(props["CodeUri"]),
-                    handler=str(props.get("Handler", globals_fn.get("Handler", "app.lambda_handler"))),
-                    method=str(eprops["Method"]).upper() if "Method" in eprops else None,
-                    path=str(eprops["Path"]) if "Path" in eprops else None,
-                    authorized=auth != "NONE",
-                    timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
-                )
-            )
-    return found
+        if resource.get("Type") == "AWS::Serverless::Function":
+            yield str(logical_id), resource["Properties"], globals_fn
+
+
+def _route(logical_id: str, props: dict[str, Any], globals_fn: dict[str, Any], event: dict[str, Any]) -> Route:
+    # plain str everywhere: cfn-lint's node strings cannot be pickled to worker processes
+    return Route(
+        function=logical_id,
+        code_uri=str(props["CodeUri"]),
+        handler=str(props.get("Handler", globals_fn.get("Handler", "app.lambda_handler"))),
+        method=str(event["Method"]).upper() if "Method" in event else None,
+        path=str(event["Path"]) if "Path" in event else None,
+        authorized=event.get("Auth", {}).get("Authorizer") != "NONE",
+        timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+    )
+
+
+def routes(template: dict[str, Any] | None = None) -> list[Route]:
+    """Every HttpApi event of every function; one without a path is the catch-all $default."""
+    return [
+        _route(logical_id, props, globals_fn, event.get("Properties", {}))
+        for logical_id, props, globals_fn in _functions(template or load())
+        for event in props.get("Events", {}).values()
+        if event.get("Type") == "HttpApi"
+    ]
 
 
 def scheduled_functions(template: dict[str, Any] | None = None) -> list[Route]:
     """Functions run by an EventBridge schedule (as Routes without a method or path)."""
-    template = template or load()
-    globals_fn = template.get("Globals", {}).get("Function", {})
-    found: list[Route] = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        if any(e.get("Type") in ("Schedule", "ScheduleV2") for e in props.get("Events", {}).values()):
-            found.append(
-                Route(
-                    function=str(logical_id),
-                    code_uri=str(props["CodeUri"]),
-                    handler=str(props.get("Handler", "app.lambda_handler")),
-                    method=None,
-                    path=None,
-                    authorized=False,
-                    timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
-                )
-            )
-    return found
+    return [
+        _route(logical_id, props, globals_fn, {"Auth": {"Authorizer": "NONE"}})
+        for logical_id, props, globals_fn in _functions(template or load())
+        if any(e.get("Type") in ("Schedule", "ScheduleV2") for e in props.get("Events", {}).values())
+    ]
 
 
 def table_definition(template: dict[str, Any] | None = None, logical_id: str = "Table") -> dict[str, Any]:

@@ -7,6 +7,8 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,7 +16,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
+
 from devserver.functions import FakeContext, load_module
+from license_manager.store import dynamo
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -134,3 +139,19 @@ def http(
     text = payload.decode() if payload else ""
     parsed = json.loads(text) if text and "json" in lowered.get("content-type", "") else text
     return Reply(status, lowered, parsed)
+
+
+@contextmanager
+def counting_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Record the name of every DynamoDB client call made inside the block."""
+    calls: list[str] = []
+    real = dynamo.client()
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            calls.append(name)
+            return getattr(real, name)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dynamo, "client", Counting)
+        yield calls

@@ -14,7 +14,7 @@ from license_manager.domain.license_keys import from_random
 from license_manager.domain.throttle import MAX_FAILURES, WINDOW
 from license_manager.store import dynamo
 from tests.conftest import TABLE
-from tests.helpers import Reply, claims_for, http_event, invoke, unique_email
+from tests.helpers import Reply, claims_for, counting_calls, http_event, invoke, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -236,16 +236,7 @@ def test_a_redemption_takes_at_most_three_database_calls(monkeypatch: pytest.Mon
     org_id = new_org(admin)
     activate(org_id, admin, devices=2)
     key = issue()[0]["license_key"]
-    calls: list[str] = []
-    real = dynamo.client()
-
-    class Counting:
-        def __getattr__(self, name: str) -> Any:
-            calls.append(name)
-            return getattr(real, name)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(dynamo, "client", Counting)
+    with counting_calls(monkeypatch) as calls:
         assert redeem(org_id, admin, key).status == 201
         assert calls == ["batch_get_item", "get_item", "transact_write_items"]
         calls.clear()

@@ -16,7 +16,7 @@ from license_manager.services.catalog import get_product
 from license_manager.store import dynamo
 from license_manager.store import licensing as licensing_store
 from license_manager.store.catalog import load_catalog
-from tests.helpers import Reply, claims_for, http_event, invoke, unique_email
+from tests.helpers import Reply, claims_for, counting_calls, http_event, invoke, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -318,16 +318,7 @@ def test_overview_is_one_query_with_the_membership_check(monkeypatch: pytest.Mon
         add(org_id, owner, unique_email(f"m{i}"), "viewer")
     usage(org_id, owner, 3)
     call("activate", "POST", f"/orgs/{org_id}/trials", owner, {"product_id": "perimeter-defender"})
-    calls: list[str] = []
-    real = dynamo.client()
-
-    class Counting:
-        def __getattr__(self, name: str) -> Any:
-            calls.append(name)
-            return getattr(real, name)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(dynamo, "client", Counting)
+    with counting_calls(monkeypatch) as calls:
         assert set(overview(org_id, owner)) == {"camera-station-pro", "perimeter-defender"}
         assert calls == ["query"]
         calls.clear()

@@ -18,10 +18,9 @@ from license_manager.domain.catalog import Product
 from license_manager.domain.licensing import ProductState, activate, empty
 from license_manager.domain.periods import add_months
 from license_manager.services import renewals
-from license_manager.store import dynamo
 from license_manager.store import events as event_bus
 from license_manager.store import licensing as store
-from tests.helpers import EVENTS, function_module
+from tests.helpers import EVENTS, counting_calls, function_module
 
 PRODUCT = Product(product_id="camera-station-pro", name="Cam", trial_days=30, terms_version="2026-01", term_months=12)
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -103,16 +102,7 @@ def test_the_sweep_reads_only_what_is_due_and_never_scans(monkeypatch: pytest.Mo
         seed(org(i), START + timedelta(days=i * 30), devices=2, wallet=10)  # 40 activations over 3 years
     clock.set_now(datetime(2028, 3, 1, tzinfo=UTC))  # only those activated by 1 Mar 2027 are due
     due_now = sum(1 for i in range(40) if add_months(START + timedelta(days=i * 30), 12) <= clock.now())
-    calls: list[str] = []
-    real = dynamo.client()
-
-    class Counting:
-        def __getattr__(self, name: str) -> Any:
-            calls.append(name)
-            return getattr(real, name)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(dynamo, "client", Counting)
+    with counting_calls(monkeypatch) as calls:
         summary = renewals.sweep(FOREVER)
     assert "scan" not in calls
     assert summary.due == due_now

@@ -63,7 +63,7 @@ def redeem(caller: Caller, org_id: str, typed_key: str, *, sleep: Callable[[floa
                 before_version=before.version,
                 after=after,
                 events=events_of(change, caller.email, now),
-                roles=[r.value for r in WRITE_ROLES],
+                roles=WRITE_ROLES,
                 outbox=outbox_of(change, now),
             )
         except StaleState:

@@ -6,7 +6,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -233,3 +233,39 @@ def busy() -> Unavailable:
 def backoff(attempt: int, base: float = 0.02, cap: float = 1.0) -> float:
     """Full jitter: a random wait in [0, min(cap, base * 2^attempt)]."""
     return random.uniform(0, min(cap, base * (2**attempt)))  # noqa: S311 - jitter, not security
+
+
+def get(key: Mapping[str, Any]) -> Item | None:
+    """One item by key, strongly consistent."""
+    try:
+        resp = client().get_item(TableName=table_name(), Key=to_attrs(key), ConsistentRead=True)
+    except ClientError as err:
+        raise_mapped(err)
+        raise
+    return from_attrs(resp["Item"]) if "Item" in resp else None
+
+
+def query_page(params: Mapping[str, Any]) -> tuple[list[Item], dict[str, Any] | None]:
+    """One page of a query: its items and the key to continue from (None at the end)."""
+    try:
+        page = client().query(**{"TableName": table_name(), **params})
+    except ClientError as err:
+        raise_mapped(err)
+        raise
+    return [from_attrs(i) for i in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+
+def query_pages(params: Mapping[str, Any]) -> Iterator[list[Item]]:
+    """Every page of a query, one at a time (memory stays one page); empty pages are skipped."""
+    current = dict(params)
+    while True:
+        items, last = query_page(current)
+        if items:
+            yield items
+        if last is None:
+            return
+        current = {**current, "ExclusiveStartKey": last}
+
+
+def query_all(params: Mapping[str, Any]) -> list[Item]:
+    return [item for page in query_pages(params) for item in page]

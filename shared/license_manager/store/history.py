@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
@@ -39,7 +37,6 @@ def event_from_item(item: dict[str, Any]) -> HistoryEvent:
 def list_events(org_id: str, limit: int, after_event_id: str | None) -> tuple[list[HistoryEvent], str | None]:
     """Newest first. Returns the events and the id to continue after (None at the end)."""
     params: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :ev)",
         "ExpressionAttributeValues": dynamo.to_attrs({":pk": keys.history_pk(org_id), ":ev": keys.EVENT_PREFIX}),
         "ScanIndexForward": False,
@@ -49,12 +46,8 @@ def list_events(org_id: str, limit: int, after_event_id: str | None) -> tuple[li
         params["ExclusiveStartKey"] = dynamo.to_attrs(
             {"PK": keys.history_pk(org_id), "SK": keys.event_sk(after_event_id)}
         )
-    try:
-        page = dynamo.client().query(**params)
-    except ClientError as err:
-        dynamo.raise_mapped(err)
-        raise
-    events = [event_from_item(dynamo.from_attrs(i)) for i in page.get("Items", [])]
+    items, _last = dynamo.query_page(params)
+    events = [event_from_item(i) for i in items]
     if len(events) > limit:
         return events[:limit], events[limit - 1].event_id
     return events, None

@@ -14,8 +14,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from license_manager.domain.errors import Conflict, DomainError, NotFound, StaleState
+from license_manager.domain.errors import Conflict, DomainError, NotFound
 from license_manager.domain.history import HistoryEvent
+from license_manager.domain.identity import Role
 from license_manager.domain.license_keys import KeyStatus, LicenseKey, refuse_redemption
 from license_manager.domain.licensing import ProductState
 from license_manager.domain.orgs import Member
@@ -25,7 +26,7 @@ from license_manager.domain.vendor import VendorEvent
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
-from license_manager.store.licensing import get_many, membership_lost, state_item
+from license_manager.store.licensing import get_many, membership_check, state_put
 from license_manager.store.orgs import member_from_item
 
 _KEY_TIMES = ("issued_at", "redeemed_at", "revoked_at")
@@ -89,14 +90,8 @@ def put_batch(batch: Sequence[LicenseKey], event: VendorEvent) -> None:
 
 
 def get_key(key_id: str) -> LicenseKey | None:
-    try:
-        resp = dynamo.client().get_item(
-            TableName=dynamo.table_name(), Key=dynamo.to_attrs(keys.license_key(key_id)), ConsistentRead=True
-        )
-    except ClientError as err:
-        dynamo.raise_mapped(err)
-        raise
-    return key_from_item(dynamo.from_attrs(resp["Item"])) if "Item" in resp else None
+    item = dynamo.get(keys.license_key(key_id))
+    return key_from_item(item) if item else None
 
 
 def revoke(key: LicenseKey, at: datetime, by: str, event: VendorEvent) -> None:
@@ -159,7 +154,7 @@ def redeem(
     before_version: int,
     after: ProductState,
     events: Sequence[HistoryEvent],
-    roles: Sequence[str],
+    roles: Sequence[Role],
     outbox: Sequence[dynamo.TxAction] = (),
 ) -> None:
     """Call 3 of 3, one transaction: the key becomes redeemed (only if still issued), the state
@@ -170,17 +165,9 @@ def redeem(
         refuse_redemption(key_from_item(old) if old else None, member.org_id)
         return Conflict("This license key has already been redeemed.", code="already_redeemed")
 
-    role_values = {f":r{i}": r for i, r in enumerate(roles)}
-    state_condition = "attribute_not_exists(PK)" if before_version == 0 else "version = :v"
     dynamo.transact(
         [
-            dynamo.condition_check(
-                keys.member_key(member.org_id, member.email),
-                f"#role IN ({', '.join(role_values)})",
-                names={"#role": "role"},
-                values=role_values,
-                on_fail=membership_lost,
-            ),
+            membership_check(member, roles),
             dynamo.update(
                 keys.license_key(key.key_id),
                 "SET #status = :redeemed, redeemed_org_id = :org, redeemed_by = :by, redeemed_at = :at",
@@ -195,12 +182,7 @@ def redeem(
                 },
                 on_fail=key_refused,
             ),
-            dynamo.put(
-                state_item(after),
-                condition=state_condition,
-                values={":v": before_version} if before_version else None,
-                on_fail=lambda _old: StaleState("product state changed since it was read"),
-            ),
+            state_put(before_version, after),
             *(put_event(member.org_id, e) for e in events),
             *outbox,
         ]

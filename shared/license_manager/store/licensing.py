@@ -112,6 +112,28 @@ def membership_lost(old: Item | None) -> DomainError:
     return Forbidden(f"This needs the admin role in the organization; you are {old.get('role')}.")
 
 
+def membership_check(member: Member, roles: Sequence[Role]) -> dynamo.TxAction:
+    """The caller still has one of `roles`, checked inside the transaction of the change."""
+    role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
+    return dynamo.condition_check(
+        keys.member_key(member.org_id, member.email),
+        f"#role IN ({', '.join(role_values)})",
+        names={"#role": "role"},
+        values=role_values,
+        on_fail=membership_lost,
+    )
+
+
+def state_put(before_version: int, after: ProductState) -> dynamo.TxAction:
+    """The new state, only if nobody changed it since it was read (version 0: not stored yet)."""
+    return dynamo.put(
+        state_item(after),
+        condition="attribute_not_exists(PK)" if before_version == 0 else "version = :v",
+        values={":v": before_version} if before_version else None,
+        on_fail=lambda _old: StaleState("product state changed since it was read"),
+    )
+
+
 def write(
     member: Member | None,
     before_version: int,
@@ -124,70 +146,32 @@ def write(
     """The new state, its history events and its notifications, in one transaction that also
     re-checks, atomically, that nobody changed the state since it was read and (for a user's
     change) that the caller still has one of `roles`. `member` None: the system (renewal sweep)."""
-    state_condition = "attribute_not_exists(PK)" if before_version == 0 else "version = :v"
-    actions: list[dynamo.TxAction] = []
-    if member is not None:
-        role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
-        actions.append(
-            dynamo.condition_check(
-                keys.member_key(member.org_id, member.email),
-                f"#role IN ({', '.join(role_values)})",
-                names={"#role": "role"},
-                values=role_values,
-                on_fail=membership_lost,
-            )
-        )
-    actions.append(
-        dynamo.put(
-            state_item(after),
-            condition=state_condition,
-            values={":v": before_version} if before_version else None,
-            on_fail=lambda _old: StaleState("product state changed since it was read"),
-        )
+    dynamo.transact(
+        [
+            *([membership_check(member, roles)] if member is not None else []),
+            state_put(before_version, after),
+            *(put_event(after.org_id, e) for e in events),
+            *outbox,
+        ]
     )
-    actions.extend(put_event(after.org_id, e) for e in events)
-    actions.extend(outbox)
-    dynamo.transact(actions)
 
 
 def get_state(org_id: str, product_id: str) -> ProductState | None:
-    try:
-        resp = dynamo.client().get_item(
-            TableName=dynamo.table_name(),
-            Key=dynamo.to_attrs(keys.product_key(org_id, product_id)),
-            ConsistentRead=True,
-        )
-    except ClientError as err:
-        dynamo.raise_mapped(err)
-        raise
-    return state_from_item(dynamo.from_attrs(resp["Item"])) if "Item" in resp else None
+    item = dynamo.get(keys.product_key(org_id, product_id))
+    return state_from_item(item) if item else None
 
 
 def due(shard: str, now: datetime, page_size: int) -> Iterator[list[tuple[str, str]]]:
     """(org_id, product_id) pages of subscriptions with something due by `now`, from one shard of
     the sparse GSI2: only what is due is read, one page at a time (memory stays flat)."""
-    params: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    params = {
         "IndexName": "GSI2",
         "KeyConditionExpression": "GSI2PK = :shard AND GSI2SK < :upto",
         "ExpressionAttributeValues": dynamo.to_attrs({":shard": shard, ":upto": to_iso(now) + "#~"}),
         "Limit": page_size,
     }
-    while True:
-        try:
-            page = dynamo.client().query(**params)
-        except ClientError as err:
-            dynamo.raise_mapped(err)
-            raise
-        found = []
-        for raw in page.get("Items", []):
-            item = dynamo.from_attrs(raw)
-            found.append((item["PK"].removeprefix("ORG#"), item["SK"].removeprefix(keys.PRODUCT_PREFIX)))
-        if found:
-            yield found
-        if "LastEvaluatedKey" not in page:
-            return
-        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    for page in dynamo.query_pages(params):
+        yield [(i["PK"].removeprefix("ORG#"), i["SK"].removeprefix(keys.PRODUCT_PREFIX)) for i in page]
 
 
 @dataclass(frozen=True)
@@ -201,7 +185,6 @@ def read_org(org_id: str, email: str) -> OrgView:
     """The org, the caller's membership and every product state: ONE query on the org's partition
     (other members' items are filtered out; the org's history lives in another partition)."""
     params: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
         "KeyConditionExpression": "PK = :pk",
         "FilterExpression": "NOT begins_with(SK, :m) OR SK = :me",
         "ExpressionAttributeValues": dynamo.to_attrs(
@@ -209,17 +192,7 @@ def read_org(org_id: str, email: str) -> OrgView:
         ),
         "ConsistentRead": True,
     }
-    items: list[Item] = []
-    while True:  # one query; more pages only past 1 MB of state
-        try:
-            page = dynamo.client().query(**params)
-        except ClientError as err:
-            dynamo.raise_mapped(err)
-            raise
-        items.extend(dynamo.from_attrs(i) for i in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            break
-        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    items = dynamo.query_all(params)  # one query: a second page only past 1 MB of state
     org = next((org_from_item(i) for i in items if i["SK"] == keys.ORG_SK), None)
     member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
     states = [state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from license_manager.domain.errors import Conflict, DomainError, NotFound
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
@@ -87,45 +85,18 @@ def create_org(org: Org, owner: Member, event: HistoryEvent) -> None:
 
 
 def get_member(org_id: str, email: str) -> Member | None:
-    try:
-        resp = dynamo.client().get_item(
-            TableName=dynamo.table_name(), Key=dynamo.to_attrs(keys.member_key(org_id, email)), ConsistentRead=True
-        )
-    except ClientError as err:
-        dynamo.raise_mapped(err)
-        raise
-    return member_from_item(dynamo.from_attrs(resp["Item"])) if "Item" in resp else None
+    item = dynamo.get(keys.member_key(org_id, email))
+    return member_from_item(item) if item else None
 
 
 def get_org(org_id: str) -> Org | None:
-    try:
-        resp = dynamo.client().get_item(
-            TableName=dynamo.table_name(), Key=dynamo.to_attrs(keys.org_key(org_id)), ConsistentRead=True
-        )
-    except ClientError as err:
-        dynamo.raise_mapped(err)
-        raise
-    return org_from_item(dynamo.from_attrs(resp["Item"])) if "Item" in resp else None
-
-
-def _query_all(params: dict[str, Any]) -> list[Item]:
-    items: list[Item] = []
-    while True:
-        try:
-            page = dynamo.client().query(**params)
-        except ClientError as err:
-            dynamo.raise_mapped(err)
-            raise
-        items.extend(dynamo.from_attrs(i) for i in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    item = dynamo.get(keys.org_key(org_id))
+    return org_from_item(item) if item else None
 
 
 def list_members(org_id: str) -> list[Member]:
-    items = _query_all(
+    items = dynamo.query_all(
         {
-            "TableName": dynamo.table_name(),
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :m)",
             "ExpressionAttributeValues": dynamo.to_attrs({":pk": keys.org_pk(org_id), ":m": keys.MEMBER_PREFIX}),
             "ConsistentRead": True,
@@ -136,9 +107,8 @@ def list_members(org_id: str) -> list[Member]:
 
 def list_memberships_of(email: str) -> list[Member]:
     """The orgs a user belongs to, through GSI1 (eventually consistent, like every GSI)."""
-    items = _query_all(
+    items = dynamo.query_all(
         {
-            "TableName": dynamo.table_name(),
             "IndexName": "GSI1",
             "KeyConditionExpression": "GSI1PK = :u",
             "ExpressionAttributeValues": dynamo.to_attrs({":u": keys.user_gsi1pk(email)}),

@@ -60,24 +60,13 @@ def put(notification: Notification, event_id: str, occurred_at: datetime) -> dyn
 
 def pending(page_size: int = 100) -> Iterator[list[Pending]]:
     """Pages of waiting notifications, oldest first (event ids sort by time)."""
-    params: dict[str, Any] = {
-        "TableName": dynamo.table_name(),
+    params = {
         "KeyConditionExpression": "PK = :pk",
         "ExpressionAttributeValues": dynamo.to_attrs({":pk": keys.OUTBOX_PK}),
         "Limit": page_size,
     }
-    while True:
-        try:
-            page = dynamo.client().query(**params)
-        except ClientError as err:
-            dynamo.raise_mapped(err)
-            raise
-        items = [dynamo.from_attrs(i) for i in page.get("Items", [])]
-        if items:
-            yield [Pending(i["SK"], i["detail_type"], json.loads(i["detail"])) for i in items]
-        if "LastEvaluatedKey" not in page:
-            return
-        params = {**params, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    for page in dynamo.query_pages(params):
+        yield [Pending(i["SK"], i["detail_type"], json.loads(i["detail"])) for i in page]
 
 
 def delete(event_ids: list[str]) -> None:
