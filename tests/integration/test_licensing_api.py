@@ -326,6 +326,16 @@ def test_overview_is_one_query_with_the_membership_check(monkeypatch: pytest.Mon
         assert calls == ["query"]
 
 
+def test_a_product_withdrawn_from_the_catalog_still_shows_its_licenses() -> None:
+    admin = unique_email("admin")
+    org_id = new_org(admin)
+    seed_wallet(org_id, "retired-product", 7)  # redeemed before the vendor withdrew it
+    retired = overview(org_id, admin)["retired-product"]
+    assert (retired["name"], retired["wallet"]) == ("retired-product", 7)
+    wallet = call("overview", "GET", f"/orgs/{org_id}/wallet", admin).body["products"]
+    assert [(w["product_id"], w["wallet"]) for w in wallet] == [("retired-product", 7)]
+
+
 def test_viewers_read_the_overview_and_wallet_but_cannot_change() -> None:
     owner, viewer = unique_email("o"), unique_email("v")
     org_id = new_org(owner)

@@ -76,10 +76,11 @@ def subscription_view(state: ProductState, now: datetime) -> SubscriptionView | 
     )
 
 
-def product_overview(state: ProductState, product: Product, now: datetime) -> ProductOverview:
+def product_overview(state: ProductState, product: Product | None, now: datetime) -> ProductOverview:
+    """`product` None: no longer in the catalog; what the org has of it is still shown, by id."""
     return ProductOverview(
         product_id=state.product_id,
-        name=product.name,
+        name=product.name if product is not None else state.product_id,
         status=status_at(state, now),
         devices=state.devices,
         wallet=state.wallet,

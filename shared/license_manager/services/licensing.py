@@ -171,9 +171,8 @@ def overview(caller: Caller, org_id: str) -> Overview:
     now = clock.now()
     catalog = load_catalog()
     order = {p.product_id: i for i, p in enumerate(catalog.products)}
-    products = [
-        product_overview(state, product, now)
-        for state in sorted(view.states, key=lambda s: order.get(s.product_id, len(order)))
-        if (product := catalog.product(state.product_id)) is not None
+    products = [  # catalog order; products withdrawn from the catalog stay visible, last
+        product_overview(state, catalog.product(state.product_id), now)
+        for state in sorted(view.states, key=lambda s: (order.get(s.product_id, len(order)), s.product_id))
     ]
     return Overview(org_id=org_id, name=view.org.name, as_of=now, products=products)
