@@ -33,6 +33,7 @@ def claims_for(email: str, groups: list[str] | None = None) -> dict[str, str]:
     claims = {
         "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, email)),
         "email": email,
+        "email_verified": "true",
         "token_use": "id",
         "iss": "https://cognito-idp.eu-north-1.amazonaws.com/eu-north-1_test",
     }

@@ -13,6 +13,7 @@ from license_manager import clock
 from license_manager.domain.license_keys import from_random
 from license_manager.domain.throttle import MAX_FAILURES, WINDOW
 from license_manager.store import dynamo
+from license_manager.store import license_keys as keys_store
 from tests.conftest import TABLE
 from tests.helpers import Reply, claims_for, counting_calls, http_event, invoke, unique_email
 
@@ -328,3 +329,40 @@ def test_worked_example_with_keys_and_conservation_from_history() -> None:
     consumed = sum(e["consumed"] or 0 for e in events)
     assert redeemed == 15 == p["wallet"] + consumed
     assert [e["consumed"] for e in reversed(events) if e["consumed"]] == [3, 2, 4]
+
+
+def test_two_revocations_at_once_both_answer_the_revoked_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = issue()[0]
+    real_get = keys_store.get_key
+    path = f"/admin/license-keys/{key['key_id']}/revoke"
+
+    def read_then_the_other_revocation_lands(kid: str) -> Any:
+        stale = real_get(kid)  # still issued when this request read it
+        monkeypatch.setattr(keys_store, "get_key", real_get)
+        first = call("admin_keys", "POST", path, VENDOR, groups=["vendor-admin"])
+        assert first.status == 200
+        return stale
+
+    monkeypatch.setattr(keys_store, "get_key", read_then_the_other_revocation_lands)
+    second = call("admin_keys", "POST", path, VENDOR, groups=["vendor-admin"])
+    assert (second.status, second.body["status"]) == (200, "revoked")
+
+
+def test_a_redemption_before_activation_records_licensed_zero() -> None:
+    admin = unique_email("admin")
+    org_id = new_org(admin)
+    redeem(org_id, admin, issue(licenses=4)[0]["license_key"])
+    event = history(org_id, admin)[0]
+    assert (
+        event["licenses"],
+        event["consumed"],
+        event["to_wallet"],
+        event["wallet_after"],
+        event["licensed_after"],
+    ) == (
+        4,
+        0,
+        4,
+        4,
+        0,
+    )

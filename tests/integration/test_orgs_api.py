@@ -262,3 +262,35 @@ def test_unexpected_errors_are_opaque_500s(monkeypatch: pytest.MonkeyPatch) -> N
     assert reply.status == 500
     assert reply.content_type == "application/problem+json"
     assert "secret" not in str(reply.body)
+
+
+def test_an_unverified_email_gets_nothing_even_if_invited() -> None:
+    # Given an owner who invited new.hire@... before that person signed up
+    alice = unique_email("alice")
+    org_id = new_org(alice)
+    invited = unique_email("new.hire")
+    call("POST", f"/orgs/{org_id}/members", alice, {"email": invited, "role": "admin"})
+    # When someone presents a token for that address that Cognito has not verified
+    claims = {**claims_for(invited), "email_verified": "false"}
+    reply = invoke("orgs", http_event("GET", f"/orgs/{org_id}/history", claims=claims))
+    # Then they are refused
+    assert reply.status == 401
+
+
+def test_an_owner_removed_while_their_request_runs_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, eve = unique_email("a"), unique_email("b"), unique_email("eve")
+    org_id = new_org(a)
+    call("POST", f"/orgs/{org_id}/members", a, {"email": b, "role": "owner"})
+    real_get = orgs_store.get_member
+
+    def b_is_removed_meanwhile(org: str, email: str) -> Any:
+        if email == eve:  # b's request has checked b is owner and now looks up eve...
+            monkeypatch.setattr(orgs_store, "get_member", real_get)
+            assert call("DELETE", f"/orgs/{org_id}/members/{path_quote(b)}", a).status == 204  # ...as a removes b
+        return real_get(org, email)
+
+    monkeypatch.setattr(orgs_store, "get_member", b_is_removed_meanwhile)
+    reply = call("POST", f"/orgs/{org_id}/members", b, {"email": eve, "role": "owner"})
+    assert reply.status == 404
+    members = {m["email"]: m["role"] for m in call("GET", f"/orgs/{org_id}/members", a).body["members"]}
+    assert members == {a: "owner"}

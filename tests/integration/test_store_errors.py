@@ -95,3 +95,24 @@ def test_conditional_check_on_a_single_write_maps_to_conflict() -> None:
 def test_conditional_actions_ask_for_the_old_item() -> None:
     assert actions()[0]._raw["Put"]["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     assert "ReturnValuesOnConditionCheckFailure" not in actions()[1]._raw["Update"]
+
+
+def test_a_retried_transaction_keeps_its_token_so_a_lost_success_is_not_redone(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a transaction whose first attempt committed but whose answer was lost (a 500)
+    tokens: list[str] = []
+
+    class Flaky:
+        def transact_write_items(self, **params: Any) -> dict[str, Any]:
+            tokens.append(params["ClientRequestToken"])
+            if len(tokens) == 1:
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "lost"}}, "TransactWriteItems")
+            return {}
+
+    monkeypatch.setattr(dynamo, "client", Flaky)
+    # When the store retries it
+    dynamo.transact(actions(), sleep=lambda _s: None)
+    # Then the retry carries the same token, so DynamoDB answers it with the first attempt's success
+    assert len(tokens) == 2
+    assert tokens[0] == tokens[1]

@@ -25,17 +25,34 @@ def test_groups_claim_is_read_in_every_form(raw: object, expected: set[str]) -> 
     assert parse_groups(raw) == expected
 
 
+VERIFIED = {"email_verified": "true"}
+
+
 def test_caller_from_authorizer_claims() -> None:
-    caller = caller_from_claims({"sub": "abc", "email": " Alice@Example.COM ", "cognito:groups": "[vendor-admin]"})
+    caller = caller_from_claims(
+        {"sub": "abc", "email": " Alice@Example.COM ", "cognito:groups": "[vendor-admin]", **VERIFIED}
+    )
     assert caller.email == "alice@example.com"
     assert caller.is_vendor_admin
 
 
 def test_a_group_named_like_vendor_admin_is_not_vendor_admin() -> None:
-    assert not caller_from_claims({"sub": "a", "email": "a@b.co", "cognito:groups": "[vendor-admins]"}).is_vendor_admin
+    claims = {"sub": "a", "email": "a@b.co", "cognito:groups": "[vendor-admins]", **VERIFIED}
+    assert not caller_from_claims(claims).is_vendor_admin
 
 
-@pytest.mark.parametrize("claims", [None, {}, {"sub": "x"}, {"email": "a@b.co"}, {"sub": "x", "email": "nope"}])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        None,
+        {},
+        {"sub": "x", **VERIFIED},
+        {"email": "a@b.co", **VERIFIED},
+        {"sub": "x", "email": "nope", **VERIFIED},
+        {"sub": "x", "email": "a@b.co"},  # no email_verified claim
+        {"sub": "x", "email": "a@b.co", "email_verified": "false"},  # someone else's address, unverified
+    ],
+)
 def test_claims_without_a_user_are_unauthenticated(claims: dict[str, str] | None) -> None:
     with pytest.raises(Unauthenticated):
         caller_from_claims(claims)

@@ -16,6 +16,9 @@ def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
     email = str(claims.get("email") or "").strip()
     if not sub or not email:
         raise Unauthenticated("The token has no user email; sign in again and send the ID token.")
+    if str(claims.get("email_verified", "")).strip().lower() != "true":
+        # members are identified by email: an unverified one could claim an invitation
+        raise Unauthenticated("Verify your email address, then sign in again.")
     try:
         normalized = normalize_email(email)
     except InvalidInput as err:

@@ -283,7 +283,7 @@ def redeem(state: ProductState, licenses: int, key_last5: str, now: datetime) ->
         from_wallet=0,
         to_wallet=licenses - consumed,
         wallet_after=after.wallet,
-        licensed_after=after.licensed if after.activated else None,
+        licensed_after=after.licensed,  # 0 before activation: nothing is licensed yet
         shortfall=max(0, after.devices - after.licensed) if after.activated else None,
     )
     return Change(state, after, [*settled.events, figures])

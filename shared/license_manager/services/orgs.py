@@ -81,7 +81,7 @@ def put_member(caller: Caller, org_id: str, email: str, role: Role) -> MemberCha
             member_email=email,
             role=role.value,
         )
-        store.add_member(member, event)
+        store.add_member(me, member, event)
         return MemberChange(member, created=True)
     if existing.role is role:
         raise Conflict(f"{email} is already a member with the role {role.value}.", code="already_member")
@@ -96,14 +96,14 @@ def put_member(caller: Caller, org_id: str, email: str, role: Role) -> MemberCha
         role=role.value,
         previous_role=existing.role.value,
     )
-    store.change_role(existing, role, event)
+    store.change_role(me, existing, role, event)
     return MemberChange(
         Member(org_id, existing.org_name, email, role, existing.added_at, existing.added_by), created=False
     )
 
 
 def remove_member(caller: Caller, org_id: str, email: str) -> None:
-    require_member(caller, org_id, Role.OWNER)
+    me = require_member(caller, org_id, Role.OWNER)
     email = normalize_email(email)
     member = store.get_member(org_id, email)
     if member is None:
@@ -118,7 +118,7 @@ def remove_member(caller: Caller, org_id: str, email: str) -> None:
         member_email=email,
         role=member.role.value,
     )
-    store.remove_member(member, event)
+    store.remove_member(me, member, event)
 
 
 def _org(org_id: str) -> Org:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from license_manager import clock, ids
 from license_manager.domain.errors import Conflict, Forbidden, NotFound
@@ -109,5 +109,4 @@ def revoke(caller: Caller, kid: str) -> LicenseKey:
         key_id=key.key_id,
         key_last5=key.last5,
     )
-    store.revoke(key, now, caller.email, event)
-    return replace(key, status=KeyStatus.REVOKED, revoked_at=now, revoked_by=caller.email)
+    return store.revoke(key, now, caller.email, event)

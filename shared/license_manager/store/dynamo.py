@@ -196,9 +196,12 @@ def transact(actions: Sequence[TxAction], *, sleep: Callable[[float], None] = ti
       retrying it never double-counts.
     """
     raw: Any = [a._raw for a in actions]
+    # One token for every attempt: if an attempt committed but its answer was lost (a timeout, a
+    # 500), DynamoDB answers the retry with success instead of running it again.
+    token = str(uuid.uuid4())
     for attempt in range(1, TX_MAX_ATTEMPTS + 1):
         try:
-            client().transact_write_items(TransactItems=raw, ClientRequestToken=str(uuid.uuid4()))
+            client().transact_write_items(TransactItems=raw, ClientRequestToken=token)
             return
         except ClientError as err:
             code = error_code(err)

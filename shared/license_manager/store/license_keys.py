@@ -8,13 +8,13 @@ ORG#<org_id>          THROTTLE#redeem     failed redemptions in the current wind
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from license_manager.domain.errors import Conflict, DomainError, NotFound
+from license_manager.domain.errors import Conflict, NotFound
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
 from license_manager.domain.license_keys import KeyStatus, LicenseKey, refuse_redemption
@@ -26,8 +26,8 @@ from license_manager.domain.vendor import VendorEvent
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
-from license_manager.store.licensing import get_many, membership_check, state_put
-from license_manager.store.orgs import member_from_item
+from license_manager.store.licensing import get_many, state_put
+from license_manager.store.orgs import member_from_item, membership_check
 
 _KEY_TIMES = ("issued_at", "redeemed_at", "revoked_at")
 
@@ -94,32 +94,48 @@ def get_key(key_id: str) -> LicenseKey | None:
     return key_from_item(item) if item else None
 
 
-def revoke(key: LicenseKey, at: datetime, by: str, event: VendorEvent) -> None:
-    def refused(old: Item | None) -> DomainError:
+class AlreadyRevoked(Exception):
+    """Another revocation got there first (the vendor's intent is met either way)."""
+
+    def __init__(self, key: LicenseKey) -> None:
+        super().__init__(key.key_id)
+        self.key = key
+
+
+def revoke(key: LicenseKey, at: datetime, by: str, event: VendorEvent) -> LicenseKey:
+    """The key, revoked now, or as another revocation left it a moment ago."""
+
+    def refused(old: Item | None) -> Exception:
         if old is None:
             return NotFound("No license key has this id.")
+        if old.get("status") == KeyStatus.REVOKED.value:
+            return AlreadyRevoked(key_from_item(old))
         return Conflict(
             "This key has been redeemed meanwhile; a redeemed key cannot be revoked.", code="already_redeemed"
         )
 
-    dynamo.transact(
-        [
-            dynamo.update(
-                keys.license_key(key.key_id),
-                "SET #status = :revoked, revoked_at = :at, revoked_by = :by",
-                condition="#status = :issued",
-                names={"#status": "status"},
-                values={
-                    ":revoked": KeyStatus.REVOKED.value,
-                    ":issued": KeyStatus.ISSUED.value,
-                    ":at": to_iso(at),
-                    ":by": by,
-                },
-                on_fail=refused,
-            ),
-            vendor_event_put(event),
-        ]
-    )
+    try:
+        dynamo.transact(
+            [
+                dynamo.update(
+                    keys.license_key(key.key_id),
+                    "SET #status = :revoked, revoked_at = :at, revoked_by = :by",
+                    condition="#status = :issued",
+                    names={"#status": "status"},
+                    values={
+                        ":revoked": KeyStatus.REVOKED.value,
+                        ":issued": KeyStatus.ISSUED.value,
+                        ":at": to_iso(at),
+                        ":by": by,
+                    },
+                    on_fail=refused,
+                ),
+                vendor_event_put(event),
+            ]
+        )
+    except AlreadyRevoked as earlier:
+        return earlier.key
+    return replace(key, status=KeyStatus.REVOKED, revoked_at=at, revoked_by=by)
 
 
 # -- redeeming -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from license_manager.domain.errors import DomainError, Forbidden, NotFound, StaleState
+from license_manager.domain.errors import StaleState
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
 from license_manager.domain.licensing import ProductState
@@ -22,7 +22,7 @@ from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
-from license_manager.store.orgs import member_from_item, org_from_item
+from license_manager.store.orgs import member_from_item, membership_check, org_from_item
 
 _TIMES = ("trial_started_at", "trial_ends_at", "activated_at")
 _INTS = (
@@ -104,24 +104,6 @@ def load(org_id: str, email: str, product_id: str) -> Loaded:
     member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
     state = next((state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)), None)
     return Loaded(member, state)
-
-
-def membership_lost(old: Item | None) -> DomainError:
-    if old is None:
-        return NotFound("Organization not found.")
-    return Forbidden(f"This needs the admin role in the organization; you are {old.get('role')}.")
-
-
-def membership_check(member: Member, roles: Sequence[Role]) -> dynamo.TxAction:
-    """The caller still has one of `roles`, checked inside the transaction of the change."""
-    role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
-    return dynamo.condition_check(
-        keys.member_key(member.org_id, member.email),
-        f"#role IN ({', '.join(role_values)})",
-        names={"#role": "role"},
-        values=role_values,
-        on_fail=membership_lost,
-    )
 
 
 def state_put(before_version: int, after: ProductState) -> dynamo.TxAction:

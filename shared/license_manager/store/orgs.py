@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from license_manager.domain.errors import Conflict, DomainError, NotFound
+from license_manager.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
 from license_manager.domain.orgs import Member, Org, owner_delta
@@ -74,6 +75,32 @@ def _last_owner(_old: Item | None) -> DomainError:
     return Conflict("This is the organization's last owner. Make another member owner first.", code="last_owner")
 
 
+def membership_check(member: Member, roles: Sequence[Role]) -> dynamo.TxAction:
+    """The caller still has one of `roles`, checked inside the transaction of the change (a
+    removed or demoted member's request in flight changes nothing)."""
+    role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
+    needed = " or ".join(r.value for r in roles)
+
+    def lost(old: Item | None) -> DomainError:
+        if old is None:
+            return NotFound("Organization not found.")
+        return Forbidden(f"This needs the {needed} role in the organization; you are {old.get('role')}.")
+
+    return dynamo.condition_check(
+        keys.member_key(member.org_id, member.email),
+        f"#role IN ({', '.join(role_values)})",
+        names={"#role": "role"},
+        values=role_values,
+        on_fail=lost,
+    )
+
+
+def _owner_still(by: Member, target_email: str) -> list[dynamo.TxAction]:
+    """The acting owner is still owner, unless they act on their own membership (one action per
+    item per transaction; that item's own condition covers it then)."""
+    return [] if by.email == target_email else [membership_check(by, [Role.OWNER])]
+
+
 def create_org(org: Org, owner: Member, event: HistoryEvent) -> None:
     dynamo.transact(
         [
@@ -117,11 +144,13 @@ def list_memberships_of(email: str) -> list[Member]:
     return [member_from_item(i) for i in items]
 
 
-def add_member(member: Member, event: HistoryEvent) -> None:
-    """New member + owner count + history, atomically; the org must still exist."""
+def add_member(by: Member, member: Member, event: HistoryEvent) -> None:
+    """New member + owner count + history, atomically; the org must still exist and `by` still
+    be its owner."""
     delta = owner_delta(None, member.role)
     dynamo.transact(
         [
+            *_owner_still(by, member.email),
             dynamo.update(
                 keys.org_key(member.org_id),
                 "SET owner_count = owner_count + :d",
@@ -139,7 +168,7 @@ def add_member(member: Member, event: HistoryEvent) -> None:
     )
 
 
-def change_role(before: Member, after: Role, event: HistoryEvent) -> None:
+def change_role(by: Member, before: Member, after: Role, event: HistoryEvent) -> None:
     """Change a member's role, provided it is still what the decision was based on.
 
     Demoting an owner requires another owner to remain, checked in the same transaction, so two
@@ -150,6 +179,7 @@ def change_role(before: Member, after: Role, event: HistoryEvent) -> None:
     org_values: dict[str, Any] = {":d": delta} if delta >= 0 else {":d": delta, ":one": 1}
     dynamo.transact(
         [
+            *_owner_still(by, before.email),
             dynamo.update(
                 keys.org_key(before.org_id),
                 "SET owner_count = owner_count + :d",
@@ -170,12 +200,13 @@ def change_role(before: Member, after: Role, event: HistoryEvent) -> None:
     )
 
 
-def remove_member(member: Member, event: HistoryEvent) -> None:
+def remove_member(by: Member, member: Member, event: HistoryEvent) -> None:
     delta = owner_delta(member.role, None)
     org_condition = "attribute_exists(PK)" if delta == 0 else "owner_count > :one"
     org_values: dict[str, Any] = {":d": delta} if delta == 0 else {":d": delta, ":one": 1}
     dynamo.transact(
         [
+            *_owner_still(by, member.email),
             dynamo.update(
                 keys.org_key(member.org_id),
                 "SET owner_count = owner_count + :d",
