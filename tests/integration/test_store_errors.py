@@ -116,3 +116,26 @@ def test_a_retried_transaction_keeps_its_token_so_a_lost_success_is_not_redone(
     # Then the retry carries the same token, so DynamoDB answers it with the first attempt's success
     assert len(tokens) == 2
     assert tokens[0] == tokens[1]
+
+
+def test_a_cancelled_transaction_is_retried_as_a_new_request(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cancellation says nothing was written: its retry is a new request with a new token
+    tokens: list[str] = []
+
+    class Conflicting:
+        def transact_write_items(self, **params: Any) -> dict[str, Any]:
+            tokens.append(params["ClientRequestToken"])
+            if len(tokens) == 1:
+                raise ClientError(
+                    {
+                        "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                        "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+                    },
+                    "TransactWriteItems",
+                )
+            return {}
+
+    monkeypatch.setattr(dynamo, "client", Conflicting)
+    dynamo.transact(actions(), sleep=lambda _s: None)
+    assert len(tokens) == 2
+    assert tokens[0] != tokens[1]

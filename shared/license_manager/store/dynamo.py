@@ -31,6 +31,7 @@ THROTTLE_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "ThrottlingError"}
 )
 TX_MAX_ATTEMPTS = 6
+OUTCOME_UNKNOWN_CODES = frozenset({"InternalServerError", "ServiceUnavailable"})
 
 
 @lru_cache(maxsize=1)
@@ -196,8 +197,9 @@ def transact(actions: Sequence[TxAction], *, sleep: Callable[[float], None] = ti
       retrying it never double-counts.
     """
     raw: Any = [a._raw for a in actions]
-    # One token for every attempt: if an attempt committed but its answer was lost (a timeout, a
-    # 500), DynamoDB answers the retry with success instead of running it again.
+    # The token stays the same while an attempt's outcome is unknown (a 500: it may have
+    # committed, and DynamoDB then answers the retry with success instead of running it again).
+    # After an answer that says it did not run (cancelled, throttled), the retry is a new request.
     token = str(uuid.uuid4())
     for attempt in range(1, TX_MAX_ATTEMPTS + 1):
         try:
@@ -208,6 +210,8 @@ def transact(actions: Sequence[TxAction], *, sleep: Callable[[float], None] = ti
             if code != "TransactionCanceledException":
                 mapped = map_client_error(err)
                 if isinstance(mapped, Unavailable) and attempt < TX_MAX_ATTEMPTS:
+                    if code not in OUTCOME_UNKNOWN_CODES:
+                        token = str(uuid.uuid4())
                     sleep(backoff(attempt))
                     continue
                 raise_mapped(err)
@@ -220,6 +224,7 @@ def transact(actions: Sequence[TxAction], *, sleep: Callable[[float], None] = ti
                     raise Conflict("The data changed while the request ran; read it again and retry.") from err
             retryable = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "None", None}
             if all(r.get("Code") in retryable for r in reasons) and attempt < TX_MAX_ATTEMPTS:
+                token = str(uuid.uuid4())  # cancelled: nothing was written
                 sleep(backoff(attempt))
                 continue
             raise Unavailable("Too many simultaneous changes; retry in a moment.", retry_after=1) from err
