@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from license_manager.api.resolver import current_caller, make_resolver, responses, serve
-from license_manager.api.schemas import OverviewOut, WalletLine, WalletOut
+from license_manager.api.schemas import OverviewOut, WalletOut
 from license_manager.observability import logger
 from license_manager.services import licensing
 
@@ -31,19 +31,8 @@ def overview(org_id: str) -> OverviewOut:
     responses=responses(200, WalletOut, "The org's wallet", 403, 404),
 )
 def wallet(org_id: str) -> WalletOut:
-    view = licensing.overview(current_caller(app), org_id)
-    lines = [
-        WalletLine(
-            product_id=p.product_id,
-            name=p.name,
-            wallet=p.wallet,
-            devices=p.devices,
-            next_renewal_at=p.subscription.next_renewal_at if p.subscription else None,
-            licenses_to_buy_before_next_renewal=max(0, p.devices - p.wallet),
-        )
-        for p in view.products
-    ]
-    return WalletOut(org_id=view.org_id, as_of=view.as_of, products=lines)
+    lines, as_of = licensing.wallet(current_caller(app), org_id)
+    return WalletOut(org_id=org_id, as_of=as_of, products=lines)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -30,7 +29,3 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
         body=json.dumps(body, default=str),
         headers=headers or {},
     )
-
-
-def status_title(status: int) -> str:
-    return HTTPStatus(status).phrase

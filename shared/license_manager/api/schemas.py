@@ -13,7 +13,7 @@ from license_manager.domain.license_keys import MAX_KEYS_PER_BATCH, MAX_LICENSES
 from license_manager.domain.licensing import MAX_DEVICES, Status
 from license_manager.domain.orgs import Member
 from license_manager.domain.timefmt import Instant
-from license_manager.domain.views import ProductOverview
+from license_manager.domain.views import ProductOverview, WalletLine
 
 
 class _In(BaseModel):
@@ -124,15 +124,6 @@ class OverviewOut(BaseModel):
     name: str
     as_of: Instant
     products: list[ProductOverview]
-
-
-class WalletLine(BaseModel):
-    product_id: str
-    name: str
-    wallet: int = Field(description="Licenses redeemed but not yet consumed")
-    devices: int
-    next_renewal_at: Instant | None = Field(description="null: not activated")
-    licenses_to_buy_before_next_renewal: int = Field(description="max(0, devices - wallet)")
 
 
 class WalletOut(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from license_manager.domain import periods
 from license_manager.domain.catalog import Product
@@ -135,7 +136,7 @@ def empty(org_id: str, product_id: str) -> ProductState:
     return ProductState(org_id=org_id, product_id=product_id)
 
 
-def _draw(state: ProductState, action: Action, **extra: object) -> tuple[ProductState, Figures]:
+def _draw(state: ProductState, action: Action, **extra: Any) -> tuple[ProductState, Figures]:
     """Cover as many uncovered devices of the current period as the wallet can (rules 2 and 4)."""
     draw = min(state.wallet, max(0, state.devices - state.licensed))
     after = replace(
@@ -152,9 +153,8 @@ def _draw(state: ProductState, action: Action, **extra: object) -> tuple[Product
         wallet_after=after.wallet,
         licensed_after=after.licensed,
         shortfall=max(0, after.devices - after.licensed),
-        **extra,  # type: ignore[arg-type]
     )
-    return after, figures
+    return after, replace(figures, **extra)
 
 
 def renewals_due(state: ProductState, now: datetime) -> int:
@@ -171,12 +171,11 @@ def renew_once(state: ProductState) -> tuple[ProductState, Figures]:
     return _draw(started, Action.RENEWED, system=True, period_start=start)
 
 
-def catch_up(state: ProductState, now: datetime, limit: int | None = None) -> Change:
-    """Renew period by period up to the one containing `now` (at most `limit` periods)."""
+def catch_up(state: ProductState, now: datetime) -> Change:
+    """Renew period by period up to the one containing `now`."""
     events: list[Figures] = []
     current = state
-    due = renewals_due(state, now)
-    for _ in range(due if limit is None else min(due, limit)):
+    for _ in range(renewals_due(state, now)):
         current, figures = renew_once(current)
         events.append(figures)
     return Change(state, current, events)
@@ -243,21 +242,10 @@ def set_usage(state: ProductState, devices: int, now: datetime) -> Change:
     if devices == before:
         return Change(state, current, settled.events)
     changed = replace(current, devices=devices)
-    if changed.activated and devices > before:
+    if changed.activated:  # a fall draws nothing (licensed >= devices), and nothing goes back
         after, figures = _draw(changed, Action.USAGE_CHANGED, devices_before=before, devices_after=devices)
     else:
-        after = changed
-        figures = Figures(
-            Action.USAGE_CHANGED,
-            devices_before=before,
-            devices_after=devices,
-            consumed=0 if changed.activated else None,
-            from_wallet=0 if changed.activated else None,
-            to_wallet=0 if changed.activated else None,
-            wallet_after=changed.wallet if changed.activated else None,
-            licensed_after=changed.licensed if changed.activated else None,
-            shortfall=max(0, devices - changed.licensed) if changed.activated else None,
-        )
+        after, figures = changed, Figures(Action.USAGE_CHANGED, devices_before=before, devices_after=devices)
     return Change(state, after, [*settled.events, figures])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from license_manager.domain.errors import Conflict
 from license_manager.domain.identity import Role
 
 
@@ -31,12 +30,3 @@ class Member:
 def owner_delta(before: Role | None, after: Role | None) -> int:
     """How the number of owners changes when a member goes from `before` to `after`."""
     return int(after is Role.OWNER) - int(before is Role.OWNER)
-
-
-def check_not_last_owner(member: Member, owner_count: int, after: Role | None) -> None:
-    """An org always keeps at least one owner (the store re-checks this atomically)."""
-    if member.role is Role.OWNER and after is not Role.OWNER and owner_count <= 1:
-        raise Conflict(
-            "This is the organization's last owner. Make another member owner first.",
-            code="last_owner",
-        )

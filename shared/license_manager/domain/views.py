@@ -87,3 +87,23 @@ def product_overview(state: ProductState, product: Product | None, now: datetime
         trial=trial_view(state, now),
         subscription=subscription_view(state, now),
     )
+
+
+class WalletLine(BaseModel):
+    product_id: str
+    name: str
+    wallet: int = Field(description="Licenses redeemed but not yet consumed")
+    devices: int
+    next_renewal_at: Instant | None = Field(description="null: not activated")
+    licenses_to_buy_before_next_renewal: int = Field(description="max(0, devices - wallet)")
+
+
+def wallet_line(state: ProductState, product: Product | None) -> WalletLine:
+    return WalletLine(
+        product_id=state.product_id,
+        name=product.name if product is not None else state.product_id,
+        wallet=state.wallet,
+        devices=state.devices,
+        next_renewal_at=state.period_bounds(state.period)[1] if state.activated else None,
+        licenses_to_buy_before_next_renewal=licenses_to_buy(state),
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from license_manager import clock, ids
 from license_manager.domain import licensing
@@ -16,7 +17,7 @@ from license_manager.domain.identity import Caller, Role, require_role
 from license_manager.domain.licensing import Change, Figures, ProductState
 from license_manager.domain.orgs import Member
 from license_manager.domain.renewals import renewal_notifications
-from license_manager.domain.views import ProductOverview, product_overview
+from license_manager.domain.views import ProductOverview, WalletLine, product_overview, wallet_line
 from license_manager.services.catalog import get_product
 from license_manager.services.orgs import valid_org_id
 from license_manager.store import dynamo, outbox
@@ -27,6 +28,7 @@ WRITE_ROLES = (Role.OWNER, Role.ADMIN)
 MAX_ATTEMPTS = 8
 
 Decide = Callable[[ProductState, datetime], Change]
+T = TypeVar("T")
 
 
 def events_of(change: Change, actor: str, now: datetime) -> list[HistoryEvent]:
@@ -40,25 +42,28 @@ def outbox_of(change: Change, now: datetime) -> list[dynamo.TxAction]:
 
 
 def _event(figures: Figures, actor: str, product_id: str, now: datetime, seq: int) -> HistoryEvent:
+    """A history event carries the figures under the same names."""
+    figures_of = {k: v for k, v in asdict(figures).items() if k not in ("action", "system")}
     return HistoryEvent(
         event_id=ids.new_event_id(now, seq),
         at=now,
         actor=SYSTEM_ACTOR if figures.system else actor,
         action=figures.action,
         product_id=product_id,
-        terms_version=figures.terms_version,
-        devices_before=figures.devices_before,
-        devices_after=figures.devices_after,
-        period_start=figures.period_start,
-        licenses=figures.licenses,
-        key_last5=figures.key_last5,
-        consumed=figures.consumed,
-        from_wallet=figures.from_wallet,
-        to_wallet=figures.to_wallet,
-        wallet_after=figures.wallet_after,
-        licensed_after=figures.licensed_after,
-        shortfall=figures.shortfall,
+        **figures_of,
     )
+
+
+def retry_on_stale(attempt: Callable[[], T], *, busy: str, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run read-decide-write `attempt` until its write is not refused as stale (optimistic locking:
+    someone changed the state between the read and the write, so read and decide again). Bounded
+    and jittered; past MAX_ATTEMPTS the client gets 503 with Retry-After."""
+    for attempt_number in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except StaleState:
+            sleep(dynamo.backoff(attempt_number))
+    raise Unavailable(busy, retry_after=1)
 
 
 def _load(caller: Caller, org_id: str, product_id: str) -> tuple[Member, ProductState]:
@@ -76,35 +81,25 @@ def preview(caller: Caller, org_id: str, product_id: str, decide: Decide) -> tup
     return decide(before, now), now
 
 
-def mutate(
-    caller: Caller, org_id: str, product_id: str, decide: Decide, *, sleep: Callable[[float], None] = time.sleep
-) -> tuple[Change, datetime]:
-    """Read the state, decide, write it with its events; on a concurrent change, decide again.
+def mutate(caller: Caller, org_id: str, product_id: str, decide: Decide) -> tuple[Change, datetime]:
+    """Read the state, decide, write it with its events; two changes at once never lose an update."""
 
-    Optimistic locking: the write is conditioned on the version that was read, so two changes at
-    once never lose an update. Retries are bounded and jittered; past them the client gets 503.
-    """
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    def attempt() -> tuple[Change, datetime]:
         member, before = _load(caller, org_id, product_id)
         now = clock.now()
         change = decide(before, now)
-        if not change.events:
-            return change, now  # nothing changed: nothing to write
-        after = replace(change.after, version=before.version + 1)
-        try:
+        if change.events:  # nothing changed: nothing to write
             store.write(
                 member,
                 before.version,
-                after,
+                change.after,
                 events_of(change, caller.email, now),
                 roles=WRITE_ROLES,
                 outbox=outbox_of(change, now),
             )
-        except StaleState:
-            sleep(dynamo.backoff(attempt))
-            continue
-        return Change(before, after, change.events), now
-    raise Unavailable("This product is being changed by others right now; retry in a moment.", retry_after=1)
+        return change, now
+
+    return retry_on_stale(attempt, busy="This product is being changed by others right now; retry in a moment.")
 
 
 def _product_in_body(product_id: str) -> Product:
@@ -162,17 +157,26 @@ class Overview:
     products: list[ProductOverview]
 
 
-def overview(caller: Caller, org_id: str) -> Overview:
-    """Everything the org has, from ONE query on its partition (membership check included)."""
+def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], datetime]:
+    """The org's name and product states, from ONE query on its partition (membership included)."""
     view = store.read_org(org_id, caller.email) if valid_org_id(org_id) else store.OrgView(None, None, [])
     if view.member is None or view.org is None:
         raise NotFound("Organization not found.")
     require_role(view.member.role, Role.VIEWER)
-    now = clock.now()
     catalog = load_catalog()
     order = {p.product_id: i for i, p in enumerate(catalog.products)}
-    products = [  # catalog order; products withdrawn from the catalog stay visible, last
-        product_overview(state, catalog.product(state.product_id), now)
-        for state in sorted(view.states, key=lambda s: (order.get(s.product_id, len(order)), s.product_id))
-    ]
-    return Overview(org_id=org_id, name=view.org.name, as_of=now, products=products)
+    # catalog order; products withdrawn from the catalog stay visible, last
+    states = sorted(view.states, key=lambda s: (order.get(s.product_id, len(order)), s.product_id))
+    return view.org.name, states, clock.now()
+
+
+def overview(caller: Caller, org_id: str) -> Overview:
+    name, states, now = _org_states(caller, org_id)
+    catalog = load_catalog()
+    products = [product_overview(s, catalog.product(s.product_id), now) for s in states]
+    return Overview(org_id=org_id, name=name, as_of=now, products=products)
+
+
+def wallet(caller: Caller, org_id: str) -> tuple[list[WalletLine], datetime]:
+    _name, states, now = _org_states(caller, org_id)
+    return [wallet_line(s, load_catalog().product(s.product_id)) for s in states], now

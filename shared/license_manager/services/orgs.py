@@ -6,13 +6,14 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from license_manager import clock, ids
 from license_manager.domain.errors import Conflict, InvalidInput, NotFound
 from license_manager.domain.history import Action, HistoryEvent
 from license_manager.domain.identity import Caller, Role, normalize_email, require_role
-from license_manager.domain.orgs import Member, Org, check_not_last_owner
+from license_manager.domain.orgs import Member, Org
 from license_manager.store import history as history_store
 from license_manager.store import orgs as store
 
@@ -65,41 +66,34 @@ class MemberChange:
     created: bool
 
 
+def _member_event(caller: Caller, now: datetime, action: Action, email: str, role: Role, **extra: str) -> HistoryEvent:
+    return HistoryEvent(
+        event_id=ids.new_event_id(now),
+        at=now,
+        actor=caller.email,
+        action=action,
+        member_email=email,
+        role=role.value,
+        **extra,
+    )
+
+
 def put_member(caller: Caller, org_id: str, email: str, role: Role) -> MemberChange:
-    """Add a member (created) or change an existing member's role. Only owners manage members."""
+    """Add a member (created) or change an existing member's role. Only owners manage members.
+    The last owner is kept by the write itself (owner_count, conditioned atomically)."""
     me = require_member(caller, org_id, Role.OWNER)
     email = normalize_email(email)
     now = clock.now()
     existing = store.get_member(org_id, email)
     if existing is None:
         member = Member(org_id, me.org_name, email, role, now, caller.email)
-        event = HistoryEvent(
-            event_id=ids.new_event_id(now),
-            at=now,
-            actor=caller.email,
-            action=Action.MEMBER_ADDED,
-            member_email=email,
-            role=role.value,
-        )
-        store.add_member(me, member, event)
+        store.add_member(me, member, _member_event(caller, now, Action.MEMBER_ADDED, email, role))
         return MemberChange(member, created=True)
     if existing.role is role:
         raise Conflict(f"{email} is already a member with the role {role.value}.", code="already_member")
-    org = _org(org_id)
-    check_not_last_owner(existing, org.owner_count, role)
-    event = HistoryEvent(
-        event_id=ids.new_event_id(now),
-        at=now,
-        actor=caller.email,
-        action=Action.MEMBER_ROLE_CHANGED,
-        member_email=email,
-        role=role.value,
-        previous_role=existing.role.value,
-    )
+    event = _member_event(caller, now, Action.MEMBER_ROLE_CHANGED, email, role, previous_role=existing.role.value)
     store.change_role(me, existing, role, event)
-    return MemberChange(
-        Member(org_id, existing.org_name, email, role, existing.added_at, existing.added_by), created=False
-    )
+    return MemberChange(replace(existing, role=role), created=False)
 
 
 def remove_member(caller: Caller, org_id: str, email: str) -> None:
@@ -108,24 +102,7 @@ def remove_member(caller: Caller, org_id: str, email: str) -> None:
     member = store.get_member(org_id, email)
     if member is None:
         raise NotFound(f"{email} is not a member of this organization.")
-    check_not_last_owner(member, _org(org_id).owner_count, None)
-    now = clock.now()
-    event = HistoryEvent(
-        event_id=ids.new_event_id(now),
-        at=now,
-        actor=caller.email,
-        action=Action.MEMBER_REMOVED,
-        member_email=email,
-        role=member.role.value,
-    )
-    store.remove_member(me, member, event)
-
-
-def _org(org_id: str) -> Org:
-    org = store.get_org(org_id)
-    if org is None:
-        raise NotFound("Organization not found.")
-    return org
+    store.remove_member(me, member, _member_event(caller, clock.now(), Action.MEMBER_REMOVED, email, member.role))
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from license_manager import clock
 from license_manager.domain import licensing, throttle
-from license_manager.domain.errors import DomainError, NotFound, StaleState, Unavailable
+from license_manager.domain.errors import DomainError, NotFound
 from license_manager.domain.identity import Caller, Role, require_role
 from license_manager.domain.license_keys import key_id, last5, normalize, refuse_redemption
 from license_manager.domain.licensing import Status, status_at
 from license_manager.observability import logger
-from license_manager.services.licensing import MAX_ATTEMPTS, WRITE_ROLES, events_of, outbox_of
+from license_manager.services.licensing import WRITE_ROLES, events_of, outbox_of, retry_on_stale
 from license_manager.services.orgs import valid_org_id
-from license_manager.store import dynamo
 from license_manager.store import license_keys as store
 from license_manager.store import licensing as licensing_store
 
@@ -30,7 +27,7 @@ class Redemption:
     status: Status | None
 
 
-def redeem(caller: Caller, org_id: str, typed_key: str, *, sleep: Callable[[float], None] = time.sleep) -> Redemption:
+def redeem(caller: Caller, org_id: str, typed_key: str) -> Redemption:
     """Rule 3. A mistyped key is refused before any database call. Then at most three calls:
     read membership + key + failure window; read the product state; one transaction."""
     symbols = normalize(typed_key)  # 422 "looks mistyped", no database involved
@@ -48,37 +45,35 @@ def redeem(caller: Caller, org_id: str, typed_key: str, *, sleep: Callable[[floa
     except DomainError as refusal:
         _count_failure(org_id, read, refusal, now)
         raise
-    key = read.key
+    key, member = read.key, read.member
     assert key is not None  # refuse_redemption raised otherwise
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+
+    def attempt() -> Redemption:
         before = licensing_store.get_state(org_id, key.product_id) or licensing.empty(org_id, key.product_id)
         now = clock.now()
         change = licensing.redeem(before, key.licenses, last5(symbols), now)
-        after = replace(change.after, version=before.version + 1)
-        try:
-            store.redeem(
-                read.member,
-                key,
-                redeemed_at=now,
-                before_version=before.version,
-                after=after,
-                events=events_of(change, caller.email, now),
-                roles=WRITE_ROLES,
-                outbox=outbox_of(change, now),
-            )
-        except StaleState:
-            sleep(dynamo.backoff(attempt))
-            continue
+        store.redeem(
+            member,
+            key,
+            redeemed_at=now,
+            before_version=before.version,
+            after=change.after,
+            events=events_of(change, caller.email, now),
+            roles=WRITE_ROLES,
+            outbox=outbox_of(change, now),
+        )
         redeemed = change.events[-1]
-        logger.info("key redeemed", extra={"org_id": org_id, "key_last5": key.last5, "licenses": key.licenses})
         return Redemption(
             product_id=key.product_id,
             licenses=key.licenses,
             consumed=redeemed.consumed or 0,
             added_to_wallet=redeemed.to_wallet or 0,
-            status=status_at(after, now),
+            status=status_at(change.after, now),
         )
-    raise Unavailable("Too many redemptions into this product at once; retry in a moment.", retry_after=1)
+
+    result = retry_on_stale(attempt, busy="Too many redemptions into this product at once; retry in a moment.")
+    logger.info("key redeemed", extra={"org_id": org_id, "key_last5": key.last5, "licenses": key.licenses})
+    return result
 
 
 def _count_failure(org_id: str, read: store.RedemptionRead, refusal: DomainError, now: datetime) -> None:

@@ -15,23 +15,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from license_manager import clock, ids
-from license_manager.domain.errors import StaleState
 from license_manager.domain.history import SYSTEM_ACTOR
-from license_manager.domain.licensing import Change, ProductState, renew_once, renewals_due
+from license_manager.domain.licensing import Change, renew_once, renewals_due
 from license_manager.domain.renewals import Notification, grace_notices
 from license_manager.observability import logger
-from license_manager.services.licensing import events_of, outbox_of
-from license_manager.store import dynamo, keys, outbox
+from license_manager.services.licensing import events_of, outbox_of, retry_on_stale
 from license_manager.store import events as event_bus
+from license_manager.store import keys, outbox
 from license_manager.store import licensing as store
 
 SAFETY_MS = 15_000  # stop with this much time left: finish the item in hand and publish
 PAGE_SIZE = 50
-MAX_ATTEMPTS = 8
 
 
 @dataclass
@@ -75,45 +73,37 @@ def sweep(remaining_ms: Callable[[], int], *, sleep: Callable[[float], None] = t
 
 def _process(org_id: str, product_id: str, now: datetime, summary: Summary, sleep: Callable[[float], None]) -> None:
     """Everything due for one subscription: renewals one period at a time, then grace notices."""
-    attempts = 0
-    while True:
-        state = store.get_state(org_id, product_id)
-        if state is None or not state.activated:
-            return
-        notices: list[Notification] = []
-        if renewals_due(state, now) > 0:
-            after, figures = renew_once(state)
-            change = Change(state, after, [figures])
-        else:
-            after, notices = grace_notices(state, now)
-            if not notices:
-                return
-            change = Change(state, after, [])
-        try:
-            _write(state, change, notices)
-        except StaleState:  # another sweep or a user got there first: look again
-            attempts += 1
-            if attempts >= MAX_ATTEMPTS:
-                raise
-            sleep(dynamo.backoff(attempts))
-            continue
-        if change.events:
-            summary.renewed += 1
-            summary.shortfalls += int(bool(change.events[0].shortfall))
-        else:
+    busy = "the subscription kept changing under the sweep"
+    while (change := retry_on_stale(lambda: _step(org_id, product_id, now), busy=busy, sleep=sleep)) is not None:
+        if not change.events:  # a grace notice: the last thing that can be due
             summary.notices += 1
             return
+        summary.renewed += 1
+        summary.shortfalls += int(bool(change.events[0].shortfall))
 
 
-def _write(before: ProductState, change: Change, notices: list[Notification]) -> None:
-    """Written at the instant of the write (not of the sweep's start), so that the events of a
+def _step(org_id: str, product_id: str, now: datetime) -> Change | None:
+    """One read-decide-write: the next due renewal, else the grace notice due; None: nothing is due.
+    Written at the instant of the write (not of the sweep's start), so that the events of a
     catch-up keep their order in history and on the bus."""
+    state = store.get_state(org_id, product_id)
+    if state is None or not state.activated:
+        return None
+    notices: list[Notification] = []
+    if renewals_due(state, now) > 0:
+        after, figures = renew_once(state)
+        change = Change(state, after, [figures])
+    else:
+        after, notices = grace_notices(state, now)
+        if not notices:
+            return None
+        change = Change(state, after, [])
     at = clock.now()
-    after = replace(change.after, version=before.version + 1)
     extra = [outbox.put(n, ids.new_event_id(at, 60 + i), at) for i, n in enumerate(notices)]
     store.write(
-        None, before.version, after, events_of(change, SYSTEM_ACTOR, at), outbox=[*outbox_of(change, at), *extra]
+        None, state.version, after, events_of(change, SYSTEM_ACTOR, at), outbox=[*outbox_of(change, at), *extra]
     )
+    return change
 
 
 def _publish(summary: Summary, remaining_ms: Callable[[], int]) -> None:

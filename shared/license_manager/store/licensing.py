@@ -6,7 +6,7 @@ ORG#<org_id>   PRODUCT#<product_id>   product state, with `version` for optimist
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -107,9 +107,10 @@ def load(org_id: str, email: str, product_id: str) -> Loaded:
 
 
 def state_put(before_version: int, after: ProductState) -> dynamo.TxAction:
-    """The new state, only if nobody changed it since it was read (version 0: not stored yet)."""
+    """The new state, as version `before_version + 1`, only if nobody changed it since it was read
+    (version 0: not stored yet)."""
     return dynamo.put(
-        state_item(after),
+        state_item(replace(after, version=before_version + 1)),
         condition="attribute_not_exists(PK)" if before_version == 0 else "version = :v",
         values={":v": before_version} if before_version else None,
         on_fail=lambda _old: StaleState("product state changed since it was read"),

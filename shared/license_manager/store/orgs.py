@@ -116,11 +116,6 @@ def get_member(org_id: str, email: str) -> Member | None:
     return member_from_item(item) if item else None
 
 
-def get_org(org_id: str) -> Org | None:
-    item = dynamo.get(keys.org_key(org_id))
-    return org_from_item(item) if item else None
-
-
 def list_members(org_id: str) -> list[Member]:
     items = dynamo.query_all(
         {
