@@ -55,7 +55,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 openapi: $(STAMP)
-	$(BIN)/python -m devserver.openapi
+	$(BIN)/python -m tools.openapi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

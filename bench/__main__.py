@@ -27,8 +27,7 @@ from typing import Any
 import boto3
 
 from bench import moto_process
-from devserver.template import create_table
-from license_manager import clock, ids
+from license_manager import clock, ids, settings
 from license_manager.domain.catalog import Product
 from license_manager.domain.history import Action, HistoryEvent
 from license_manager.domain.identity import Caller, Role
@@ -37,6 +36,7 @@ from license_manager.services import licensing, orgs, renewals
 from license_manager.store import dynamo
 from license_manager.store import licensing as store
 from license_manager.store.history import event_item
+from tools.template import create_table
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -53,6 +53,7 @@ def bench_sweep(endpoint: str, due: int) -> tuple[float, float]:
     """(peak KiB during the sweep, ms per renewed subscription)."""
     os.environ["TABLE_NAME"] = f"{TABLE}-sweep-{due}"
     _fresh_table(endpoint, os.environ["TABLE_NAME"])
+    settings.reset()
     dynamo.reset_client()
     product = Product(product_id="cam", name="Cam", trial_days=30, terms_version="1", term_months=12)
     start = datetime(2027, 1, 1, tzinfo=UTC)
@@ -95,6 +96,7 @@ def bench_overview(endpoint: str, history_events: int) -> tuple[int, int, float]
     """(queries, items read by them, median ms) of the overview of an org with that much history."""
     os.environ["TABLE_NAME"] = f"{TABLE}-overview-{history_events}"
     _fresh_table(endpoint, os.environ["TABLE_NAME"])
+    settings.reset()
     dynamo.reset_client()
     owner = Caller("sub", "owner@example.com")
     org_id = orgs.create_org(owner, "Bench").org_id

@@ -8,6 +8,7 @@ space-separated string (`"[vendor-admin support]"`).
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import uuid
@@ -22,6 +23,11 @@ DEFAULT_TTL = 12 * 3600
 
 class InvalidToken(Exception):
     pass
+
+
+def valid_group(name: object) -> bool:
+    """Group names hold no whitespace or brackets (the authorizer's array form could not carry them)."""
+    return isinstance(name, str) and re.fullmatch(r"[^\s\[\]\x00-\x1f]{1,128}", name) is not None
 
 
 class TokenIssuer:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration tests: moto, the table built from template.yaml."""
+"""Fixtures shared by the integration tests: moto, the table and KMS keys built from template.yaml."""
 
 from __future__ import annotations
 
@@ -8,32 +8,47 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devserver.template import create_table
-from license_manager import clock
-from license_manager.store import dynamo
+from license_manager import clock, settings
+from license_manager.store import dynamo, encryption, events
+from tools.template import create_table, kms_keys
 
 TABLE = "license-manager-test"
 
 
+def _reset_clients() -> None:
+    settings.reset()
+    dynamo.reset_client()
+    events.reset_client()
+    encryption.reset_client()
+
+
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
     monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("ANSWERS_KMS_KEY_ID", "alias/not-created-yet")
+    for name in ("DYNAMODB_ENDPOINT_URL", "EVENTS_ENDPOINT_URL", "KMS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    _reset_clients()
+    yield
+    settings.reset()  # clients are reset by the next test (some tests replace them meanwhile)
 
 
 @pytest.fixture
-def table(aws_env: None) -> Iterator[str]:
-    """A fresh in-memory table, created from template.yaml's own definition (GSIs included)."""
+def table(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh in-memory table and the KMS keys, created from template.yaml's own definitions."""
     with mock_aws():
-        dynamo.reset_client()
+        _reset_clients()
         create_table(boto3.client("dynamodb", region_name="eu-north-1"), TABLE)
+        kms = boto3.client("kms", region_name="eu-north-1")
+        for _logical_id, definition in kms_keys().items():
+            monkeypatch.setenv("ANSWERS_KMS_KEY_ID", kms.create_key(**definition)["KeyMetadata"]["KeyId"])
+        settings.reset()
         yield TABLE
-    dynamo.reset_client()
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from devserver.functions import FakeContext, load_module
 from license_manager.store import dynamo
+from tools.functions import FakeContext, load_module
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -104,6 +104,13 @@ def invoke(function: str, event: dict[str, Any]) -> Reply:
     raw = result.get("body") or ""
     body = json.loads(raw) if raw and "json" in headers.get("content-type", "") else raw
     return Reply(int(result["statusCode"]), headers, body)
+
+
+def call(
+    function: str, method: str, path: str, email: str, body: Any = None, *, groups: list[str] | None = None, **kw: Any
+) -> Reply:
+    """`function`'s real handler called by `email` (in `groups`), as API Gateway would."""
+    return invoke(function, http_event(method, path, body=body, claims=claims_for(email, groups), **kw))
 
 
 def path_quote(value: str) -> str:

@@ -8,12 +8,23 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager.api.resolver import current_caller, make_resolver, responses, serve
+from license_manager import settings
+from license_manager.api.resolver import (
+    IdempotencyKey,
+    answer,
+    answer_with,
+    current_caller,
+    make_resolver,
+    request_key,
+    responses,
+    serve,
+)
 from license_manager.api.schemas import ActivationIn, ActivationOut, TrialIn, UsageIn
 from license_manager.domain.views import ProductOverview
 from license_manager.observability import logger
 from license_manager.services import licensing
 
+settings.load()
 app = make_resolver()
 
 
@@ -21,10 +32,12 @@ app = make_resolver()
     "/orgs/<org_id>/trials",
     status_code=201,
     summary="Start the free trial of a product (admin); one per product per org, ever",
-    responses=responses(201, ProductOverview, "Trial started", 400, 403, 404, 409, 415),
+    responses=responses(201, ProductOverview, "Trial started", licensing.start_trial),
 )
-def start_trial(org_id: str, body: TrialIn) -> ProductOverview:
-    return licensing.start_trial(current_caller(app), org_id, body.product_id)
+def start_trial(org_id: str, body: TrialIn, idempotency_key: IdempotencyKey = None) -> ProductOverview:
+    caller = current_caller(app)
+    key = request_key(app, caller, idempotency_key)
+    return answer(ProductOverview, licensing.start_trial(caller, org_id, body.product_id, key))
 
 
 @app.post(
@@ -35,12 +48,7 @@ def start_trial(org_id: str, body: TrialIn) -> ProductOverview:
         201,
         ActivationOut,
         "Activated",
-        400,
-        403,
-        404,
-        409,
-        415,
-        503,
+        licensing.activate,
         also={
             200: {
                 "description": "Dry run: what activation would do",
@@ -49,31 +57,27 @@ def start_trial(org_id: str, body: TrialIn) -> ProductOverview:
         },
     ),
 )
-def activate(org_id: str, body: ActivationIn) -> Response[ActivationOut]:
+def activate(org_id: str, body: ActivationIn, idempotency_key: IdempotencyKey = None) -> Response[ActivationOut]:
+    caller = current_caller(app)
     result = licensing.activate(
-        current_caller(app),
+        caller,
         org_id,
         body.product_id,
         accept_terms=body.accept_terms,
         terms_version=body.terms_version,
         dry_run=body.dry_run,
+        key=request_key(app, caller, idempotency_key),
     )
-    out = ActivationOut(
-        dry_run=result.dry_run,
-        covered_from_wallet=result.consumed,
-        still_needed=result.still_needed,
-        product=result.summary,
-    )
-    return Response(status_code=200 if result.dry_run else 201, content_type="application/json", body=out)
+    return answer_with(200 if result.dry_run else 201, ActivationOut, result)
 
 
 @app.put(
     "/orgs/<org_id>/products/<product_id>/usage",
     summary="Set how many devices run the product (admin); a rise is covered from the wallet at once",
-    responses=responses(200, ProductOverview, "The product after the change", 400, 403, 404, 415, 503),
+    responses=responses(200, ProductOverview, "The product after the change", licensing.set_usage),
 )
 def set_usage(org_id: str, product_id: str, body: UsageIn) -> ProductOverview:
-    return licensing.set_usage(current_caller(app), org_id, product_id, body.devices)
+    return answer(ProductOverview, licensing.set_usage(current_caller(app), org_id, product_id, body.devices))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,11 +7,21 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager.api.resolver import current_caller, make_resolver, responses, serve
-from license_manager.api.schemas import IssuedBatchOut, IssuedKeyOut, IssueKeysIn, KeyOut
+from license_manager import settings
+from license_manager.api.resolver import (
+    IdempotencyKey,
+    answer,
+    current_caller,
+    make_resolver,
+    request_key,
+    responses,
+    serve,
+)
+from license_manager.api.schemas import IssuedBatchOut, IssueKeysIn, KeyOut
 from license_manager.observability import logger
 from license_manager.services import vendor_keys
 
+settings.load(require=["answers_key_id"])
 app = make_resolver()
 
 
@@ -19,33 +29,22 @@ app = make_resolver()
     "/admin/license-keys",
     status_code=201,
     summary="Issue a batch of license keys (vendor-admin); the keys are shown this once",
-    responses=responses(201, IssuedBatchOut, "Issued", 400, 403, 404, 415, 503),
+    responses=responses(201, IssuedBatchOut, "Issued", vendor_keys.issue),
 )
-def issue(body: IssueKeysIn) -> IssuedBatchOut:
-    batch = vendor_keys.issue(current_caller(app), body.product_id, body.licenses, body.count)
-    return IssuedBatchOut(
-        batch_id=batch.batch_id,
-        product_id=batch.product_id,
-        licenses=batch.licenses,
-        keys=[IssuedKeyOut(key_id=k.key_id, license_key=k.license_key, last5=k.last5) for k in batch.keys],
-    )
+def issue(body: IssueKeysIn, idempotency_key: IdempotencyKey = None) -> IssuedBatchOut:
+    caller = current_caller(app)
+    key = request_key(app, caller, idempotency_key)
+    return answer(IssuedBatchOut, vendor_keys.issue(caller, body.product_id, body.licenses, body.count, key))
 
 
 @app.post(
     "/admin/license-keys/<key_id>/revoke",
     summary="Revoke an unredeemed license key (vendor-admin)",
-    responses=responses(200, KeyOut, "Revoked", 403, 404, 409),
+    responses=responses(200, KeyOut, "Revoked", vendor_keys.revoke),
 )
-def revoke(key_id: str) -> KeyOut:
-    key = vendor_keys.revoke(current_caller(app), key_id)
-    return KeyOut(
-        key_id=key.key_id,
-        product_id=key.product_id,
-        licenses=key.licenses,
-        last5=key.last5,
-        status=key.status,
-        revoked_at=key.revoked_at,
-    )
+def revoke(key_id: str, idempotency_key: IdempotencyKey = None) -> KeyOut:
+    caller = current_caller(app)
+    return answer(KeyOut, vendor_keys.revoke(caller, key_id, request_key(app, caller, idempotency_key)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

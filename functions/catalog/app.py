@@ -8,31 +8,32 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager.api.resolver import current_caller, make_resolver, responses, serve
+from license_manager.api.resolver import answer, current_caller, make_resolver, responses, serve
 from license_manager.api.schemas import ProductsOut, ResellersOut
 from license_manager.observability import logger
 from license_manager.services import catalog
 
 app = make_resolver()
 
+Country = Annotated[
+    str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2, e.g. SE (either case)")
+]
+
 
 @app.get("/products", summary="The product catalog", responses=responses(200, ProductsOut, "The catalog"))
 def list_products() -> ProductsOut:
     current_caller(app)
-    return ProductsOut(products=catalog.list_products())
+    return answer(ProductsOut, {"products": catalog.list_products()})
 
 
 @app.get(
     "/resellers",
     summary="Where to buy license keys, optionally for one country",
-    responses=responses(200, ResellersOut, "Resellers"),
+    responses=responses(200, ResellersOut, "Resellers", catalog.list_resellers),
 )
-def list_resellers(
-    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2, e.g. SE")] = None,
-) -> ResellersOut:
+def list_resellers(country: Country = None) -> ResellersOut:
     current_caller(app)
-    found = catalog.list_resellers(country)
-    return ResellersOut(country=country.strip().upper() if country else None, resellers=found)
+    return answer(ResellersOut, catalog.list_resellers(country))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,32 +7,32 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager.api.resolver import current_caller, make_resolver, responses, serve
+from license_manager import settings
+from license_manager.api.resolver import answer, current_caller, make_resolver, responses, serve
 from license_manager.api.schemas import OverviewOut, WalletOut
 from license_manager.observability import logger
 from license_manager.services import licensing
 
+settings.load()
 app = make_resolver()
 
 
 @app.get(
     "/orgs/<org_id>/overview",
     summary="Per product: trial, subscription status and period, devices, licensed, wallet (viewer)",
-    responses=responses(200, OverviewOut, "The org's products", 403, 404),
+    responses=responses(200, OverviewOut, "The org's products", licensing.overview),
 )
 def overview(org_id: str) -> OverviewOut:
-    view = licensing.overview(current_caller(app), org_id)
-    return OverviewOut(org_id=view.org_id, name=view.name, as_of=view.as_of, products=view.products)
+    return answer(OverviewOut, licensing.overview(current_caller(app), org_id))
 
 
 @app.get(
     "/orgs/<org_id>/wallet",
     summary="Spare licenses per product and how many to buy before the next renewal (viewer)",
-    responses=responses(200, WalletOut, "The org's wallet", 403, 404),
+    responses=responses(200, WalletOut, "The org's wallet", licensing.wallet),
 )
 def wallet(org_id: str) -> WalletOut:
-    lines, as_of = licensing.wallet(current_caller(app), org_id)
-    return WalletOut(org_id=org_id, as_of=as_of, products=lines)
+    return answer(WalletOut, licensing.wallet(current_caller(app), org_id))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

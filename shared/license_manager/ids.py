@@ -22,5 +22,7 @@ def new_org_id() -> str:
 def new_event_id(at: datetime, seq: int = 0) -> str:
     """Sorts by time as text (the history is read newest first). `seq` orders the events of one
     change (written at the same instant); the random suffix keeps ids unique."""
+    if not 0 <= seq < 100:
+        raise ValueError("one change writes at most 100 events")
     at = ensure_utc(at)
-    return at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond:06d}Z{seq:02d}" + _random_symbols(8)
+    return f"{at.year:04d}" + at.strftime("%m%dT%H%M%S") + f"{at.microsecond:06d}Z{seq:02d}" + _random_symbols(8)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from devserver.template import ROOT
 from tests.helpers import http, unique_email
+from tools.template import ROOT
 
 READY = re.compile(r"ready on (http://127\.0\.0\.1:\d+)")
 
@@ -44,7 +44,7 @@ def base_url() -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
         output = log.read_text()

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from devserver.openapi import OUTPUT
 from tests.e2e.conftest import token_for
 from tests.helpers import http, path_quote, unique_email
+from tools.openapi import OUTPUT
 
 
 def test_a_dev_token_signs_in(base_url: str, user: tuple[str, str]) -> None:

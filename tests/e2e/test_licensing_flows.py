@@ -77,22 +77,26 @@ def test_grace_then_unlicensed_as_the_clock_moves(base_url: str, dev_clock: Call
     assert org.product()["status"] == "licensed"  # nothing to cover
 
 
-def test_a_new_period_starts_in_grace_and_its_renewal_is_recorded(
+def test_a_new_period_shows_its_renewal_before_it_is_recorded_and_nothing_changes_when_it_is(
     base_url: str, dev_clock: Callable[[str], None]
 ) -> None:
+    # Given a subscription with devices and an empty wallet
     dev_clock("2027-01-15T10:00:00Z")
     org = Org(base_url)
+    org.usage(1)
     org.activate()
+    # When its second period has begun and nothing has recorded the renewal yet
     dev_clock("2028-01-15T10:01:00Z")
     product = org.product()
+    # Then the overview already shows period 2 as the renewal will record it
     assert product["subscription"]["period_number"] == 2
     assert product["subscription"]["period_start"].startswith("2028-01-15T10:00")
-    assert product["subscription"]["renewal_pending"] is True
-    org.usage(2)  # a change in the new period processes its renewal first
-    kinds = [(e["action"], e["actor"]) for e in org.history()[:2]]
-    assert kinds == [("usage_changed", org.admin), ("renewed", "system")]
-    assert org.product()["subscription"]["renewal_pending"] is False
-    assert org.product()["status"] == "grace"
+    assert product["subscription"]["next_renewal_at"].startswith("2029-01-15T10:00")
+    assert (product["status"], product["subscription"]["licensed"]) == ("grace", 0)
+    assert not [e for e in org.history() if e["action"] == "renewed"]
+    org.usage(1)  # the same count: the due renewal is recorded, nothing else
+    assert [(e["action"], e["actor"]) for e in org.history()[:1]] == [("renewed", "system")]
+    assert org.product() == product
 
 
 def test_activating_twice_at_once_creates_one_subscription(base_url: str) -> None:

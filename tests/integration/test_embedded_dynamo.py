@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from moto.backends import get_backend
 
 from devserver.dynamo import EmbeddedDynamo
-from devserver.template import create_table
+from tools.template import create_table
 
 TABLE = "embedded"
 

@@ -15,18 +15,12 @@ from license_manager.domain.throttle import MAX_FAILURES, WINDOW
 from license_manager.store import dynamo
 from license_manager.store import license_keys as keys_store
 from tests.conftest import TABLE
-from tests.helpers import Reply, claims_for, counting_calls, http_event, invoke, unique_email
+from tests.helpers import Reply, call, counting_calls, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
 VENDOR = "vera@vendor.example"
 CAM = "camera-station-pro"
-
-
-def call(
-    function: str, method: str, path: str, email: str, body: Any = None, *, groups: list[str] | None = None, **kw: Any
-) -> Reply:
-    return invoke(function, http_event(method, path, body=body, claims=claims_for(email, groups), **kw))
 
 
 def issue(licenses: int = 5, count: int = 1, product_id: str = CAM) -> list[dict[str, str]]:
@@ -125,7 +119,8 @@ def test_only_vendor_staff_issue_and_revoke() -> None:
         assert call("admin_keys", "POST", f"/admin/license-keys/{key_id}/revoke", admin, groups=groups).status == 403
 
 
-def test_unknown_product_cannot_be_issued() -> None:
+def test_unknown_product_cannot_be_issued_and_the_field_is_named() -> None:
+    # Given a product id the catalog does not have, When keys are issued for it
     reply = call(
         "admin_keys",
         "POST",
@@ -134,7 +129,10 @@ def test_unknown_product_cannot_be_issued() -> None:
         {"product_id": "nope", "licenses": 1, "count": 1},
         groups=["vendor-admin"],
     )
-    assert reply.status == 404
+    # Then it is the body's fault, named as trials and activations name it
+    assert reply.status == 422
+    assert reply.body["field"] == "product_id"
+    assert reply.body["errors"][0]["field"] == "product_id"
 
 
 # -- revoking -----------------------------------------------------------------------------------
@@ -319,10 +317,12 @@ def test_worked_example_with_keys_and_conservation_from_history() -> None:
     ten = redeem(org_id, admin, issue(licenses=10)[0]["license_key"])
     assert (ten.body["consumed"], ten.body["added_to_wallet"]) == (0, 10)
     at(2028, 1, 15, 10, 1)
+    before_any_write = product(org_id, admin)  # period 2, shown as its renewal will be recorded
+    assert (before_any_write["status"], before_any_write["subscription"]["licensed"]) == ("licensed", 4)
+    assert before_any_write["wallet"] == 6
+    usage(4)  # the same count: no usage change, but the due renewal is processed (and recorded)
     p = product(org_id, admin)
-    assert (p["status"], p["subscription"]["licensed"], p["wallet"]) == ("grace", 0, 10)
-    usage(4)  # the same count: no usage change, but the due renewal is processed
-    p = product(org_id, admin)
+    assert p == before_any_write  # recording it changes nothing the org sees
     assert (p["status"], p["subscription"]["licensed"], p["wallet"]) == ("licensed", 4, 6)
     events = history(org_id, admin)
     redeemed = sum(e["licenses"] for e in events if e["action"] == "key_redeemed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,23 +9,19 @@ import pytest
 
 from license_manager import clock
 from license_manager.domain.errors import StaleState
-from license_manager.domain.licensing import ProductState
 from license_manager.services import licensing as service
+from license_manager.services import unit_of_work
 from license_manager.services.catalog import get_product
 from license_manager.store import dynamo
 from license_manager.store import licensing as licensing_store
 from license_manager.store.catalog import load_catalog
-from tests.helpers import Reply, claims_for, counting_calls, http_event, invoke, unique_email
+from tests.helpers import Reply, call, counting_calls, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
 CAM = get_product("camera-station-pro")
 PERIMETER = get_product("perimeter-defender")
 T0 = datetime(2027, 1, 15, 10, tzinfo=UTC)
-
-
-def call(function: str, method: str, path: str, email: str, body: Any = None, **kw: Any) -> Reply:
-    return invoke(function, http_event(method, path, body=body, claims=claims_for(email), **kw))
 
 
 def new_org(owner: str) -> str:
@@ -57,15 +52,21 @@ def history(org_id: str, email: str) -> list[dict[str, Any]]:
     return list(call("orgs", "GET", f"/orgs/{org_id}/history", email, query={"limit": "100"}).body["events"])
 
 
-def seed_wallet(org_id: str, product_id: str, licenses: int) -> None:
-    """Put licenses in the wallet as a redemption before activation would (redemption is issue 4)."""
-    loaded = licensing_store.load(org_id, "nobody@example.com", product_id)
-    state = loaded.state or ProductState(org_id=org_id, product_id=product_id)
-    after = replace(
-        state, wallet=state.wallet + licenses, redeemed_total=state.redeemed_total + licenses, version=state.version + 1
+def redeem_key(org_id: str, admin: str, product_id: str, licenses: int) -> Reply:
+    """A key of `licenses` issued by the vendor and redeemed by `admin`, through the real handlers."""
+    issued = call(
+        "admin_keys",
+        "POST",
+        "/admin/license-keys",
+        "vera@vendor.example",
+        {"product_id": product_id, "licenses": licenses, "count": 1},
+        groups=["vendor-admin"],
     )
-    item = dynamo.to_attrs(licensing_store.state_item(after))
-    dynamo.client().put_item(TableName=dynamo.table_name(), Item=item)
+    assert issued.status == 201, issued.body
+    key = issued.body["keys"][0]["license_key"]
+    redeemed = call("redeem", "POST", f"/orgs/{org_id}/redemptions", admin, {"license_key": key})
+    assert redeemed.status == 201, redeemed.body
+    return redeemed
 
 
 # -- trials -------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def test_a_dry_run_previews_and_writes_nothing() -> None:
     org_id = new_org(admin)
     clock.set_now(T0)
     usage(org_id, admin, 5)
-    seed_wallet(org_id, "camera-station-pro", 3)
+    redeem_key(org_id, admin, "camera-station-pro", 3)
     before_history = history(org_id, admin)
     reply = call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation(dry_run=True))
     assert reply.status == 200
@@ -170,7 +171,7 @@ def test_activation_covers_current_devices_from_the_wallet_and_happens_once() ->
     org_id = new_org(admin)
     clock.set_now(T0)
     usage(org_id, admin, 5)
-    seed_wallet(org_id, "camera-station-pro", 3)
+    redeem_key(org_id, admin, "camera-station-pro", 3)
     reply = call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation())
     assert reply.status == 201
     assert (reply.body["covered_from_wallet"], reply.body["still_needed"]) == (3, 2)
@@ -198,7 +199,7 @@ def test_usage_rise_is_covered_at_once_and_a_fall_gives_nothing_back() -> None:
     admin = unique_email("admin")
     org_id = new_org(admin)
     clock.set_now(T0)
-    seed_wallet(org_id, "camera-station-pro", 6)
+    redeem_key(org_id, admin, "camera-station-pro", 6)
     call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation())  # 0 devices: nothing drawn
     up = usage(org_id, admin, 4)
     assert up.status == 200
@@ -256,7 +257,7 @@ def test_overview_explains_every_number_with_history() -> None:
     org_id = new_org(admin)
     clock.set_now(T0)
     usage(org_id, admin, 3)
-    seed_wallet(org_id, "camera-station-pro", 10)
+    redeem_key(org_id, admin, "camera-station-pro", 10)
     call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation())
     usage(org_id, admin, 5)
     product = overview(org_id, admin)["camera-station-pro"]
@@ -277,20 +278,26 @@ def test_overview_explains_every_number_with_history() -> None:
     ]
 
 
-def test_a_period_that_has_begun_without_its_renewal_counts_as_grace_not_licensed() -> None:
+def test_a_period_that_has_begun_shows_its_renewal_as_the_sweep_will_record_it() -> None:
+    # Given 3 devices, 3 licenses consumed in period 1 and nothing left in the wallet
     admin = unique_email("admin")
     org_id = new_org(admin)
     clock.set_now(T0)
     usage(org_id, admin, 3)
-    seed_wallet(org_id, "camera-station-pro", 3)
+    redeem_key(org_id, admin, "camera-station-pro", 3)
     call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation())
     assert overview(org_id, admin)["camera-station-pro"]["status"] == "licensed"
+    # When period 2 has begun and the sweep has not run yet
     clock.set_now(datetime(2028, 1, 15, 10, 1, tzinfo=UTC))
     product = overview(org_id, admin)["camera-station-pro"]
+    # Then the renewal is applied as the sweep will: the empty wallet covers nothing, grace
     assert product["status"] == "grace"
     sub = product["subscription"]
-    assert (sub["period_number"], sub["licensed"], sub["renewal_pending"], sub["shortfall"]) == (2, 0, True, 3)
+    assert (sub["period_number"], sub["licensed"], sub["shortfall"]) == (2, 0, 3)
     assert sub["licenses_needed_at_next_renewal"] == 3
+    assert sub["next_renewal_at"].startswith("2029-01-15T10:00")
+    wallet = call("overview", "GET", f"/orgs/{org_id}/wallet", admin).body["products"][0]
+    assert wallet["next_renewal_at"].startswith("2029-01-15T10:00")
     clock.set_now(datetime(2028, 2, 14, 10, 2, tzinfo=UTC))
     assert overview(org_id, admin)["camera-station-pro"]["status"] == "unlicensed"
 
@@ -300,7 +307,7 @@ def test_a_change_after_a_period_boundary_processes_the_renewal_first() -> None:
     org_id = new_org(admin)
     clock.set_now(T0)
     usage(org_id, admin, 2)
-    seed_wallet(org_id, "camera-station-pro", 5)
+    redeem_key(org_id, admin, "camera-station-pro", 5)
     call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation())  # licensed 2, wallet 3
     clock.set_now(datetime(2028, 3, 1, tzinfo=UTC))
     reply = usage(org_id, admin, 3)
@@ -326,14 +333,22 @@ def test_overview_is_one_query_with_the_membership_check(monkeypatch: pytest.Mon
         assert calls == ["query"]
 
 
-def test_a_product_withdrawn_from_the_catalog_still_shows_its_licenses() -> None:
+def test_a_product_withdrawn_from_the_catalog_still_shows_its_licenses(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given 7 licenses redeemed for a product
     admin = unique_email("admin")
     org_id = new_org(admin)
-    seed_wallet(org_id, "retired-product", 7)  # redeemed before the vendor withdrew it
-    retired = overview(org_id, admin)["retired-product"]
-    assert (retired["name"], retired["wallet"]) == ("retired-product", 7)
+    redeem_key(org_id, admin, "perimeter-defender", 7)
+    # When the vendor withdraws that product from the catalog
+    catalog = load_catalog()
+    withdrawn = catalog.model_copy(
+        update={"products": tuple(p for p in catalog.products if p.product_id != "perimeter-defender")}
+    )
+    monkeypatch.setattr(service, "load_catalog", lambda: withdrawn)
+    # Then the org still sees its licenses, by id
+    retired = overview(org_id, admin)["perimeter-defender"]
+    assert (retired["name"], retired["wallet"]) == ("perimeter-defender", 7)
     wallet = call("overview", "GET", f"/orgs/{org_id}/wallet", admin).body["products"]
-    assert [(w["product_id"], w["wallet"]) for w in wallet] == [("retired-product", 7)]
+    assert [(w["product_id"], w["wallet"]) for w in wallet] == [("perimeter-defender", 7)]
 
 
 def test_viewers_read_the_overview_and_wallet_but_cannot_change() -> None:
@@ -353,7 +368,7 @@ def test_a_concurrent_change_between_read_and_write_is_not_lost(monkeypatch: pyt
     admin = unique_email("admin")
     org_id = new_org(admin)
     clock.set_now(T0)
-    seed_wallet(org_id, "camera-station-pro", 10)
+    redeem_key(org_id, admin, "camera-station-pro", 10)
     call("activate", "POST", f"/orgs/{org_id}/activations", admin, activation())
     real_load = licensing_store.load
     interfered: list[bool] = []
@@ -389,4 +404,4 @@ def test_retries_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         reply = usage(org_id, admin, 3)
     assert reply.status == 503
     assert reply.headers["retry-after"] == "1"
-    assert service.MAX_ATTEMPTS >= 3
+    assert unit_of_work.MAX_ATTEMPTS >= 3

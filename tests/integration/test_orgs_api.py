@@ -257,7 +257,7 @@ def test_unexpected_errors_are_opaque_500s(monkeypatch: pytest.MonkeyPatch) -> N
     def boom(*_: Any) -> None:
         raise RuntimeError("secret internal detail: table arn:aws:dynamodb:...")
 
-    monkeypatch.setattr(orgs_store, "list_memberships_of", boom)
+    monkeypatch.setattr(orgs_store, "memberships_page", boom)
     reply = call("GET", "/orgs", unique_email())
     assert reply.status == 500
     assert reply.content_type == "application/problem+json"
@@ -281,15 +281,15 @@ def test_an_owner_removed_while_their_request_runs_changes_nothing(monkeypatch: 
     a, b, eve = unique_email("a"), unique_email("b"), unique_email("eve")
     org_id = new_org(a)
     call("POST", f"/orgs/{org_id}/members", a, {"email": b, "role": "owner"})
-    real_get = orgs_store.get_member
+    real_read = orgs_store.get_members
 
-    def b_is_removed_meanwhile(org: str, email: str) -> Any:
-        if email == eve:  # b's request has checked b is owner and now looks up eve...
-            monkeypatch.setattr(orgs_store, "get_member", real_get)
-            assert call("DELETE", f"/orgs/{org_id}/members/{path_quote(b)}", a).status == 204  # ...as a removes b
-        return real_get(org, email)
+    def b_is_removed_meanwhile(org: str, emails: Any) -> Any:
+        found = real_read(org, emails)  # b's request has read that b is owner and eve is not a member...
+        monkeypatch.setattr(orgs_store, "get_members", real_read)
+        assert call("DELETE", f"/orgs/{org_id}/members/{path_quote(b)}", a).status == 204  # ...as a removes b
+        return found
 
-    monkeypatch.setattr(orgs_store, "get_member", b_is_removed_meanwhile)
+    monkeypatch.setattr(orgs_store, "get_members", b_is_removed_meanwhile)
     reply = call("POST", f"/orgs/{org_id}/members", b, {"email": eve, "role": "owner"})
     assert reply.status == 404
     members = {m["email"]: m["role"] for m in call("GET", f"/orgs/{org_id}/members", a).body["members"]}

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 
-from devserver.functions import FakeContext
 from license_manager import clock
 from license_manager.domain.catalog import Product
 from license_manager.domain.licensing import ProductState, activate, empty
@@ -21,6 +20,7 @@ from license_manager.services import renewals
 from license_manager.store import events as event_bus
 from license_manager.store import licensing as store
 from tests.helpers import EVENTS, counting_calls, function_module
+from tools.functions import FakeContext
 
 PRODUCT = Product(product_id="camera-station-pro", name="Cam", trial_days=30, terms_version="2026-01", term_months=12)
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -53,7 +53,7 @@ def bus(table: str) -> Iterator[Any]:
 def seed(org_id: str, activated_at: datetime, devices: int, wallet: int) -> ProductState:
     state = replace(empty(org_id, PRODUCT.product_id), devices=devices, wallet=wallet, redeemed_total=wallet)
     after = replace(activate(state, PRODUCT, activated_at, "admin@example.com").after, version=1)
-    store.write(None, 0, after, [])
+    store.write([], 0, after, [])
     return after
 
 
@@ -106,7 +106,7 @@ def test_the_sweep_reads_only_what_is_due_and_never_scans(monkeypatch: pytest.Mo
         summary = renewals.sweep(FOREVER)
     assert "scan" not in calls
     assert summary.due == due_now
-    assert calls.count("get_item") == 2 * due_now  # read, renew, read again: nothing more due
+    assert calls.count("get_item") == due_now  # one read each: the next step decides from the state written
     assert calls.count("transact_write_items") == due_now
 
 
@@ -210,7 +210,8 @@ def test_grace_warning_then_lapse_each_once(bus: Any) -> None:
     assert renewals.sweep(FOREVER).notices == 0
     received = bus()
     assert [e["detail-type"] for e in received] == ["Grace Ending Soon", "License Lapsed"]
-    assert received[0]["detail"]["licenses_to_buy"] == 2
+    assert received[0]["detail"]["shortfall"] == 2  # redeem 2 now to be fully licensed
+    assert received[0]["detail"]["licenses_to_buy_before_next_renewal"] == 3  # devices 3 - wallet 0
     assert received[0]["source"] == "license-manager"
 
 

@@ -10,8 +10,17 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from license_manager import deadline
 from license_manager.domain.errors import Conflict, NotFound, Unavailable
 from license_manager.store import dynamo
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The backoff waits, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(deadline, "sleep", recorded.append)
+    return recorded
 
 
 @pytest.fixture
@@ -50,37 +59,36 @@ def cancel(stubber: Stubber, *codes: str, item: dict[str, Any] | None = None) ->
 def test_failed_condition_raises_that_actions_error_with_the_old_item(stub: Stubber) -> None:
     cancel(stub, "ConditionalCheckFailed", "None", item={"PK": "A", "SK": "A", "n": 7})
     with pytest.raises(NotFound, match="old=7"):
-        dynamo.transact(actions(), sleep=lambda _s: None)
+        dynamo.transact(actions())
 
 
 def test_failed_condition_without_a_mapping_is_a_conflict(stub: Stubber) -> None:
     cancel(stub, "None", "ConditionalCheckFailed")
     with pytest.raises(Conflict):
-        dynamo.transact(actions(), sleep=lambda _s: None)
+        dynamo.transact(actions())
 
 
-def test_transaction_conflicts_are_retried_with_backoff_then_succeed(stub: Stubber) -> None:
-    waits: list[float] = []
+def test_transaction_conflicts_are_retried_with_backoff_then_succeed(stub: Stubber, waits: list[float]) -> None:
     cancel(stub, "TransactionConflict", "None")
     cancel(stub, "None", "TransactionConflict")
     stub.add_response("transact_write_items", {})
-    dynamo.transact(actions(), sleep=waits.append)
+    dynamo.transact(actions())
     assert len(waits) == 2
     assert all(0 <= w <= 1.0 for w in waits)
 
 
 def test_conflicts_that_never_clear_give_up_as_503(stub: Stubber) -> None:
-    for _ in range(dynamo.TX_MAX_ATTEMPTS):
+    for _ in range(dynamo.MAX_ATTEMPTS):
         cancel(stub, "TransactionConflict", "None")
     with pytest.raises(Unavailable):
-        dynamo.transact(actions(), sleep=lambda _s: None)
+        dynamo.transact(actions())
 
 
 def test_throttling_is_retried_then_reported_as_busy(stub: Stubber) -> None:
-    for _ in range(dynamo.TX_MAX_ATTEMPTS):
+    for _ in range(dynamo.MAX_ATTEMPTS):
         stub.add_client_error("transact_write_items", service_error_code="ThrottlingException", http_status_code=400)
     with pytest.raises(Unavailable) as raised:
-        dynamo.transact(actions(), sleep=lambda _s: None)
+        dynamo.transact(actions())
     assert raised.value.retry_after >= 1
 
 
@@ -112,7 +120,7 @@ def test_a_retried_transaction_keeps_its_token_so_a_lost_success_is_not_redone(
 
     monkeypatch.setattr(dynamo, "client", Flaky)
     # When the store retries it
-    dynamo.transact(actions(), sleep=lambda _s: None)
+    dynamo.transact(actions())
     # Then the retry carries the same token, so DynamoDB answers it with the first attempt's success
     assert len(tokens) == 2
     assert tokens[0] == tokens[1]
@@ -136,6 +144,6 @@ def test_a_cancelled_transaction_is_retried_as_a_new_request(aws_env: None, monk
             return {}
 
     monkeypatch.setattr(dynamo, "client", Conflicting)
-    dynamo.transact(actions(), sleep=lambda _s: None)
+    dynamo.transact(actions())
     assert len(tokens) == 2
     assert tokens[0] != tokens[1]

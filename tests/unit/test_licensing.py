@@ -20,11 +20,14 @@ from license_manager.domain.licensing import (
     catch_up,
     check_terms,
     empty,
-    licenses_to_buy,
+    licenses_to_buy_before_next_renewal,
+    redeem,
     set_usage,
+    settled,
     start_trial,
     status_at,
 )
+from license_manager.domain.views import product_overview, wallet_line
 
 PRODUCT = Product(product_id="cam", name="Cam", trial_days=30, terms_version="v2", term_months=12)
 
@@ -38,21 +41,12 @@ def fresh() -> ProductState:
 
 
 def with_wallet(state: ProductState, n: int) -> ProductState:
-    """What a redemption of n before any consumption would leave (issue 4 implements it)."""
-    return replace(state, wallet=state.wallet + n, redeemed_total=state.redeemed_total + n)
+    """A key of n redeemed before activation: all n go to the wallet."""
+    return redeem(state, n, "ABCDE", utc(2027, 1, 1)).after
 
 
-def redeem(state: ProductState, n: int, now: datetime) -> ProductState:
-    """Rule 3 in miniature for the worked example: consume up to the shortfall, rest to wallet."""
-    settled = catch_up(state, now).after
-    consumed = min(n, max(0, settled.devices - settled.licensed_at(now))) if settled.activated else 0
-    return replace(
-        settled,
-        licensed=settled.licensed + consumed,
-        wallet=settled.wallet + n - consumed,
-        consumed_total=settled.consumed_total + consumed,
-        redeemed_total=settled.redeemed_total + n,
-    )
+def redeemed(state: ProductState, n: int, now: datetime) -> ProductState:
+    return redeem(state, n, "ABCDE", now).after
 
 
 def test_trial_runs_then_expires() -> None:
@@ -135,7 +129,7 @@ def test_a_usage_change_after_a_period_boundary_renews_first() -> None:
     assert (change.after.period, change.after.licensed, change.after.wallet) == (1, 5, 2)
 
 
-def test_worked_example_of_product_md() -> None:
+def test_worked_example_of_the_rules() -> None:
     # 15 Jan 2027 10:00: 3 devices, activate. Grace until 14 Feb 10:00, status grace.
     t0 = utc(2027, 1, 15, 10)
     state = set_usage(fresh(), 3, t0).after
@@ -144,7 +138,9 @@ def test_worked_example_of_product_md() -> None:
     _start, end, grace = state.period_bounds(0)
     assert (end, grace) == (utc(2028, 1, 15, 10), utc(2027, 2, 14, 10))
     # 20 Jan: redeem 5 -> consumed 3, wallet 2, licensed
-    state = redeem(state, 5, utc(2027, 1, 20))
+    change = redeem(state, 5, "ABCDE", utc(2027, 1, 20))
+    assert (change.events[-1].consumed, change.events[-1].to_wallet) == (3, 2)
+    state = change.after
     assert (state.licensed, state.wallet, status_at(state, utc(2027, 1, 20))) == (3, 2, Status.LICENSED)
     # 25 Jan: 3 -> 5 devices: the wallet covers 2
     change = set_usage(state, 5, utc(2027, 1, 25))
@@ -158,18 +154,46 @@ def test_worked_example_of_product_md() -> None:
     state = set_usage(state, 4, utc(2027, 3, 2)).after
     assert (state.licensed, state.wallet, status_at(state, utc(2027, 3, 2))) == (5, 0, Status.LICENSED)
     # 3 Mar: redeem 10 -> consumed 0, wallet 10
-    state = redeem(state, 10, utc(2027, 3, 3))
+    state = redeemed(state, 10, utc(2027, 3, 3))
     assert (state.licensed, state.wallet) == (5, 10)
-    assert licenses_to_buy(state) == 0
-    # 15 Jan 2028 10:01 before the sweep: period 2 has begun with 0 licensed: grace
-    assert status_at(state, utc(2028, 1, 15, 10, 1)) is Status.GRACE
-    # the sweep renews: 4 from the wallet (wallet 6), licensed
+    assert licenses_to_buy_before_next_renewal(state) == 0
+    # 15 Jan 2028 10:01, before the sweep: what the org sees already is the renewal as the sweep
+    # will record it: covered with 4 from the wallet (wallet 6), licensed, next renewal 2029, 0 to buy
+    before_sweep = utc(2028, 1, 15, 10, 1)
+    seen = product_overview(state, PRODUCT, before_sweep)
+    line = wallet_line(state, PRODUCT, before_sweep)
+    assert seen.status is Status.LICENSED
+    assert seen.subscription is not None
+    assert (seen.subscription.licensed, seen.wallet, seen.subscription.period_number) == (4, 6, 2)
+    assert seen.subscription.next_renewal_at == line.next_renewal_at == utc(2029, 1, 15, 10)
+    assert seen.subscription.licenses_needed_at_next_renewal == line.licenses_to_buy_before_next_renewal == 0
+    # the sweep records that renewal: 4 from the wallet (wallet 6); no figure the org sees changes
     renewal = catch_up(state, utc(2028, 1, 15, 10, 2))
-    state = renewal.after
-    assert (renewal.events[0].consumed, state.licensed, state.wallet) == (4, 4, 6)
-    assert status_at(state, utc(2028, 1, 15, 10, 2)) is Status.LICENSED
+    assert (renewal.events[0].consumed, renewal.after.licensed, renewal.after.wallet) == (4, 4, 6)
+    assert product_overview(renewal.after, PRODUCT, before_sweep) == seen
+    assert wallet_line(renewal.after, PRODUCT, before_sweep) == line
     # conservation: keys 5 + 10 = wallet 6 + consumed (3 + 2 + 4)
+    state = renewal.after
     assert state.redeemed_total == 15 == state.wallet + state.consumed_total
+
+
+def test_a_pending_renewal_shows_what_it_will_need() -> None:
+    # Given 4 devices and a 9-license key: period 1 consumes 4, the wallet keeps 5
+    t0 = utc(2027, 1, 15, 10)
+    state = activate(set_usage(fresh(), 4, t0).after, PRODUCT, t0, "admin@example.com").after
+    state = redeemed(state, 9, t0)
+    # When the clock moves into period 2 and then past period 3's start, without a sweep
+    later = utc(2029, 1, 16)
+    seen = product_overview(state, PRODUCT, later)
+    line = wallet_line(state, PRODUCT, later)
+    # Then the figures are those the sweep will record: period 2 took 4 (wallet 1), period 3 took 1
+    swept = settled(state, later)
+    assert (swept.period, swept.licensed, swept.wallet) == (2, 1, 0)
+    assert seen.subscription is not None
+    assert (seen.subscription.licensed, seen.subscription.shortfall, seen.wallet) == (1, 3, 0)
+    assert line.next_renewal_at == utc(2030, 1, 15, 10) > later
+    assert line.licenses_to_buy_before_next_renewal == seen.subscription.licenses_needed_at_next_renewal == 4
+    assert seen.status is Status.GRACE
 
 
 def test_catch_up_renews_period_by_period_until_the_wallet_runs_dry() -> None:
@@ -207,7 +231,7 @@ def test_licenses_are_conserved_whatever_happens(sequence: list[tuple[str, int]]
         if kind == "usage":
             state = set_usage(state, n, now).after
         elif kind == "redeem":
-            state = redeem(state, n, now)
+            state = redeemed(state, n, now)
         elif kind == "activate" and not state.activated:
             state = activate(state, PRODUCT, now, "admin@example.com").after
         elif kind == "time":
@@ -216,7 +240,7 @@ def test_licenses_are_conserved_whatever_happens(sequence: list[tuple[str, int]]
         assert state.redeemed_total == state.wallet + state.consumed_total
         assert state.wallet >= 0
         assert state.licensed >= 0
-        assert licenses_to_buy(state) == max(0, state.devices - state.wallet)
+        assert licenses_to_buy_before_next_renewal(state) == max(0, state.devices - state.wallet)
 
 
 def test_activation_records_who_activated() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from devserver.openapi import OUTPUT, render
-from devserver.template import routes
+from tools.openapi import OUTPUT, render
+from tools.template import routes
 
 
 def test_committed_openapi_document_is_current() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from devserver.template import ROOT
+from tools.template import ROOT
 
 
 def test_layer_requirements_match_the_project_pins() -> None:
@@ -27,6 +27,8 @@ def _normalize(pin: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower() + "==" + version
 
 
-def test_nothing_under_shared_or_functions_imports_the_dev_server() -> None:
+def test_nothing_deployed_imports_the_dev_server_or_the_tools() -> None:
     for path in [*(ROOT / "shared").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
-        assert "devserver" not in path.read_text(), path
+        text = path.read_text()
+        assert "devserver" not in text, path
+        assert not re.search(r"^\s*(from|import) tools\b", text, re.MULTILINE), path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devserver.template import ROOT, load, routes, table_definition
+from tools.template import ROOT, load, routes, table_definition
 
 # The HTTP API contract of product.md that exists so far (method, path).
 CONTRACT = {

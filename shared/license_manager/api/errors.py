@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 
 from license_manager.api.problems import problem
 from license_manager.domain import errors
@@ -23,6 +23,11 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Throttled: 429,
     errors.Unavailable: 503,
 }
+
+
+def status_of(error: type[errors.DomainError]) -> int:
+    return next((status for cls, status in STATUS.items() if issubclass(error, cls)), 400)
+
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
@@ -42,11 +47,12 @@ def validation_problem(exc: RequestValidationError) -> Response[str]:
         {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid")), "type": e.get("type")} for e in raw
     ]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return problem(422, "Invalid request", summary or "The request is not valid.", errors=fields)
+    single = fields[0]["field"] if len(fields) == 1 else None
+    return problem(422, "Invalid request", summary or "The request is not valid.", field=single, errors=fields)
 
 
 def domain_problem(exc: errors.DomainError) -> Response[str]:
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    status = status_of(type(exc))
     headers: dict[str, str] = {}
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
@@ -59,16 +65,26 @@ def domain_problem(exc: errors.DomainError) -> Response[str]:
     return problem(status, exc.title, exc.detail, headers=headers, **extra)
 
 
+def unexpected_problem() -> Response[str]:
+    return problem(500, "Internal error", "Something went wrong on our side. It has been logged.")
+
+
 def register(app: APIGatewayHttpResolver) -> None:
     def not_found(_exc: NotFoundError) -> Response[str]:
         event = app.current_event
         return problem(404, "Not found", f"No route for {event.http_method} {event.path}.")
 
+    def wrong_answer(exc: ResponseValidationError) -> Response[str]:
+        # a handler answered with the wrong shape: our bug, never the client's 422
+        logger.error("response failed its own schema", extra={"errors": str(exc.errors())[:2000]})
+        return unexpected_problem()
+
     def unexpected(exc: Exception) -> Response[str]:
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        return problem(500, "Internal error", "Something went wrong on our side. It has been logged.")
+        return unexpected_problem()
 
     app.exception_handler(RequestValidationError)(validation_problem)
+    app.exception_handler(ResponseValidationError)(wrong_answer)
     app.exception_handler(errors.DomainError)(domain_problem)
     app.not_found(not_found)
     app.exception_handler(Exception)(unexpected)

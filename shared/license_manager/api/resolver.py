@@ -1,21 +1,42 @@
-"""The resolver factory every function uses, and the caller of the current request."""
+"""The resolver factory every function uses, and what a route needs of the current request: the
+caller, its Idempotency-Key, and one way to turn a use case's result into the answer."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from license_manager import deadline
+from license_manager.api import body as request_body
 from license_manager.api import errors
 from license_manager.api.auth import caller_from_claims
-from license_manager.api.problems import PROBLEM_CONTENT_TYPE
+from license_manager.api.problems import PROBLEM_CONTENT_TYPE, problem_result
 from license_manager.api.schemas import Problem
+from license_manager.domain.errors import DomainError
 from license_manager.domain.identity import Caller
+from license_manager.services.unit_of_work import RequestKey
+
+M = TypeVar("M", bound=BaseModel)
+
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{8,255}$"
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Any unique string (8-255 visible ASCII characters, e.g. a UUID). A retry with the same key "
+        "within 24 h gets the first answer and changes nothing; the same key with another request is 422.",
+    ),
+]
 
 
 def make_resolver() -> APIGatewayHttpResolver:
@@ -34,38 +55,80 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     return caller_from_claims(claims)
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
+def request_key(app: APIGatewayHttpResolver, caller: Caller, idempotency_key: str | None) -> RequestKey | None:
+    """The Idempotency-Key of this caller, and what makes this request this request."""
+    if idempotency_key is None:
+        return None
+    event = app.current_event
+    body = event.json_body if event.body else None
+    canonical = json.dumps({"m": event.http_method, "p": event.path, "b": body}, sort_keys=True, separators=(",", ":"))
+    return RequestKey(
+        scope=hashlib.sha256(f"{caller.email}\n{idempotency_key}".encode()).hexdigest(),
+        fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+    )
+
+
+def answer(model: type[M], result: object) -> M:
+    """The one way a route turns a use case's result into its answer: `model` read from the
+    result's attributes."""
+    return model.model_validate(result, from_attributes=True)
+
+
+def answer_with(status: int, model: type[M], result: object) -> Response[M]:
+    """`answer`, for a route whose status depends on the result (created or changed, dry run)."""
+    return Response(status_code=status, content_type="application/json", body=answer(model, result))
+
+
+def _headers(event: dict[str, Any]) -> dict[str, str]:
+    return {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _checked_body(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its body checked (api/body.py) and declared as plain JSON. Methods that
+    take no body have theirs ignored."""
+    headers = _headers(event)
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    if method not in BODY_METHODS:
+        return {**event, "body": None, "isBase64Encoded": False}
+    parsed = request_body.parse(event.get("body"), bool(event.get("isBase64Encoded")), headers.get("content-type"))
+    if parsed is None:
+        return event
+    text, _value = parsed
+    return {**event, "body": text, "isBase64Encoded": False, "headers": {**headers, "content-type": "application/json"}}
+
+
+def _without_body(result: dict[str, Any]) -> dict[str, Any]:
+    """204 and 304 answers carry no body (a body would be read as the next response)."""
+    headers = {k: v for k, v in (result.get("headers") or {}).items() if k.lower() != "content-type"}
+    return {**result, "headers": headers, "body": "", "isBase64Encoded": False}
 
 
 def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve one API event. The API speaks JSON: a body sent as anything else gets 415."""
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "")
-    if event.get("body") and content_type and not _is_json(content_type):
-        return {
-            "statusCode": 415,
-            "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
-            "body": json.dumps(
-                {
-                    "type": "urn:license-manager:problem:unsupported-media-type",
-                    "title": "Unsupported media type",
-                    "status": 415,
-                    "detail": f"Send JSON with Content-Type: application/json, not {content_type.split(';')[0]}.",
-                }
-            ),
-        }
-    return app.resolve(event, context)
+    """Resolve one API event within the invocation's time budget."""
+    try:
+        event = _checked_body(event)
+    except request_body.BodyRefused as refused:
+        return problem_result(refused.status, refused.title, refused.detail, **refused.extra)
+    with deadline.invocation(context.get_remaining_time_in_millis):
+        result = app.resolve(event, context)
+    if int(result.get("statusCode", 200)) in (204, 304):
+        return _without_body(result)
+    return result
 
+
+# -- OpenAPI: what each route answers ---------------------------------------------------------------
 
 _PROBLEM_DESCRIPTIONS = {
-    400: "Malformed JSON",
+    400: "Malformed body: not UTF-8, not JSON, or nested too deep",
     401: "Not signed in",
     403: "The caller's role is too weak",
     404: "Not found, or not a member of the organization",
     409: "Conflict with the current state",
     410: "Gone",
+    413: "The body is too large",
     415: "The body is not JSON",
     422: "Invalid input; `errors[].field` or `field` names it",
     429: "Too many requests; see Retry-After",
@@ -74,22 +137,30 @@ _PROBLEM_DESCRIPTIONS = {
 }
 
 
+def problem_response(status: int) -> OpenAPIResponse:
+    return {"description": _PROBLEM_DESCRIPTIONS[status], "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
+
+
+def raised_by(*use_cases: Callable[..., Any]) -> set[int]:
+    """The statuses the use cases can answer with, from the errors each declares it raises."""
+    raised: Sequence[type[DomainError]] = [e for uc in use_cases for e in getattr(uc, "__raises__", ())]
+    return {errors.status_of(e) for e in raised}
+
+
 def responses(
     ok: int,
     model: type[BaseModel] | None,
     description: str,
-    *errors: int,
+    *use_cases: Callable[..., Any],
     also: dict[int, OpenAPIResponse] | None = None,
 ) -> dict[int, OpenAPIResponse]:
-    """OpenAPI entries for a route: its success answer and the problem+json answers it can give
-    (401, 422 and 500 can come from every route)."""
+    """OpenAPI entries for a route: its success answer and the problem+json answers its use cases
+    can give. What every route can answer (401, 500; 400/413/415/422 with a body...) is added
+    where the OpenAPI document is built, from the route's own shape."""
     documented: dict[int, OpenAPIResponse] = {ok: {"description": description}}
     if model is not None:
         documented[ok]["content"] = {"application/json": {"model": model}}
-    for status in sorted({401, 422, 500, *errors}):
-        documented[status] = {
-            "description": _PROBLEM_DESCRIPTIONS[status],
-            "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}},
-        }
+    for status in sorted(raised_by(*use_cases)):
+        documented[status] = problem_response(status)
     documented.update(also or {})
     return documented

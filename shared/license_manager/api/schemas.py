@@ -1,17 +1,30 @@
-"""Request and response bodies. The OpenAPI document is generated from these models."""
+"""Request and response bodies. The OpenAPI document is generated from these models.
+
+Responses are read from the use cases' results by attribute (`api.resolver.answer`), so a route
+never copies fields one by one.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
-from license_manager.domain.catalog import Product, Reseller
+from license_manager.domain.catalog import Product, ProductId, Reseller
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
-from license_manager.domain.license_keys import MAX_KEYS_PER_BATCH, MAX_LICENSES_PER_KEY, KeyStatus
+from license_manager.domain.license_keys import EXAMPLE_KEY, MAX_KEYS_PER_BATCH, MAX_LICENSES_PER_KEY, KeyStatus
 from license_manager.domain.licensing import MAX_DEVICES, Status
-from license_manager.domain.orgs import Member
+from license_manager.domain.text import MAX_EMAIL_LENGTH, clean_email, clean_name
 from license_manager.domain.timefmt import Instant
 from license_manager.domain.views import ProductOverview, WalletLine
 
@@ -22,54 +35,68 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(clean_name),
+    Field(description="Shown to other people: no control, invisible or direction-changing characters"),
+]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=MAX_EMAIL_LENGTH, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+    AfterValidator(clean_email),
+    Field(description="Compared trimmed and lower-cased; no invisible characters", examples=["bob@example.com"]),
+]
+ProductRef = Annotated[ProductId, Field(description="A product_id of the catalog (GET /products)")]
+
+
 class CreateOrgIn(_In):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Name
 
 
-class OrgOut(BaseModel):
+class OrgOut(_Out):
     org_id: str
-    name: str
+    name: str = Field(validation_alias=AliasChoices("name", "org_name"))
     role: Role = Field(description="The caller's role in this organization.")
 
-    @classmethod
-    def of(cls, member: Member) -> OrgOut:
-        return cls(org_id=member.org_id, name=member.org_name, role=member.role)
 
-
-class OrgsOut(BaseModel):
+class OrgsOut(_Out):
     orgs: list[OrgOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null at the end.")
 
 
 class MemberIn(_In):
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    email: Email
     role: Role
 
 
-class MemberOut(BaseModel):
+class MemberOut(_Out):
     email: str
     role: Role
     added_at: Instant
     added_by: str
 
-    @classmethod
-    def of(cls, member: Member) -> MemberOut:
-        return cls(email=member.email, role=member.role, added_at=member.added_at, added_by=member.added_by)
 
-
-class MembersOut(BaseModel):
+class MembersOut(_Out):
     members: list[MemberOut]
 
 
-class ProductsOut(BaseModel):
+class ProductsOut(_Out):
     products: list[Product]
 
 
-class ResellersOut(BaseModel):
+class ResellersOut(_Out):
     country: str | None
     resellers: list[Reseller]
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(_Out):
     events: list[HistoryEvent]
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next (older) page; null at the end.")
 
@@ -92,9 +119,6 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Every invalid field (422 from validation).")
 
 
-ProductRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-
-
 class TrialIn(_In):
     product_id: ProductRef
 
@@ -102,13 +126,13 @@ class TrialIn(_In):
 class ActivationIn(_In):
     product_id: ProductRef
     accept_terms: StrictBool = Field(description="Must be true: the admin accepts the product's terms")
-    terms_version: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+    terms_version: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,40}$")] = Field(
         description="The version of the terms accepted; must be the catalog's current one"
     )
     dry_run: StrictBool = Field(default=False, description="Preview the activation; write nothing")
 
 
-class ActivationOut(BaseModel):
+class ActivationOut(_Out):
     dry_run: bool
     covered_from_wallet: int = Field(description="Licenses the wallet covers at once (consumed)")
     still_needed: int = Field(description="Devices still uncovered: redeem this many licenses within the grace period")
@@ -119,14 +143,14 @@ class UsageIn(_In):
     devices: Annotated[StrictInt, Field(ge=0, le=MAX_DEVICES, description="Devices running the product now")]
 
 
-class OverviewOut(BaseModel):
+class OverviewOut(_Out):
     org_id: str
     name: str
     as_of: Instant
     products: list[ProductOverview]
 
 
-class WalletOut(BaseModel):
+class WalletOut(_Out):
     org_id: str
     as_of: Instant
     products: list[WalletLine]
@@ -134,11 +158,11 @@ class WalletOut(BaseModel):
 
 class RedemptionIn(_In):
     license_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
-        description="As printed: case, spaces and dashes do not matter", examples=["7K3QF-9ZP2M-4R8TA-XW6DN-B1CVJ"]
+        description="As printed: case, spaces and dashes do not matter", examples=[EXAMPLE_KEY]
     )
 
 
-class RedemptionOut(BaseModel):
+class RedemptionOut(_Out):
     product_id: str
     licenses: int = Field(description="Licenses the key carried")
     consumed: int = Field(description="Of those, licenses now covering devices in the current period")
@@ -152,20 +176,20 @@ class IssueKeysIn(_In):
     count: Annotated[StrictInt, Field(ge=1, le=MAX_KEYS_PER_BATCH, description="Keys in the batch")]
 
 
-class IssuedKeyOut(BaseModel):
+class IssuedKeyOut(_Out):
     key_id: str = Field(description="Use it to revoke the key; it does not reveal the key")
-    license_key: str = Field(description="The key itself: shown once, never stored")
+    license_key: str = Field(description="The key itself: shown once, never stored in clear")
     last5: str
 
 
-class IssuedBatchOut(BaseModel):
+class IssuedBatchOut(_Out):
     batch_id: str
     product_id: str
     licenses: int
     keys: list[IssuedKeyOut]
 
 
-class KeyOut(BaseModel):
+class KeyOut(_Out):
     key_id: str
     product_id: str
     licenses: int

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class DomainError(Exception):
     """Base class: a rule said no. `title` is short and stable, `detail` explains this case."""
@@ -63,3 +68,14 @@ class Unavailable(DomainError):
 class StaleState(Exception):
     """The state changed between read and write (optimistic locking): re-read and decide again.
     Never reaches a client: services retry, then answer Unavailable."""
+
+
+def raises(*errors: type[DomainError]) -> Callable[[F], F]:
+    """Declare the domain errors a use case can raise: the API documents each route's answers
+    from them (and the OpenAPI conformance tests check that nothing else comes back)."""
+
+    def mark(use_case: F) -> F:
+        use_case.__raises__ = errors  # type: ignore[attr-defined]
+        return use_case
+
+    return mark

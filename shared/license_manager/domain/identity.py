@@ -1,18 +1,16 @@
-"""Who is calling, and what each role may do."""
+"""Who is calling, and what each role may do (docs/rules.md, rule 9)."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from license_manager.domain.errors import Forbidden, InvalidInput
+from license_manager.domain.text import clean_email
 
 VENDOR_ADMIN_GROUP = "vendor-admin"
-
-# Deliberately simple: one @, no spaces, a dot in the domain. Mail servers decide the rest.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-MAX_EMAIL_LENGTH = 254
 
 
 class Role(StrEnum):
@@ -21,42 +19,60 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-_RANK = {Role.VIEWER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+_RANKED = (Role.VIEWER, Role.ADMIN, Role.OWNER)  # each may do what the ones before it may
 
 
-def role_allows(role: Role, required: Role) -> bool:
-    """Roles are nested: an owner may do what an admin may, an admin what a viewer may."""
-    return _RANK[role] >= _RANK[required]
+def roles_at_least(min_role: Role) -> tuple[Role, ...]:
+    """THE role rule: the roles that may do what `min_role` may. Both the check made when the
+    membership is read and the condition re-checked inside a transaction come from it."""
+    return _RANKED[_RANKED.index(min_role) :]
 
 
-def require_role(role: Role, required: Role) -> None:
-    if not role_allows(role, required):
-        raise Forbidden(f"This needs the {required.value} role in the organization; you are {role.value}.")
+def role_allows(role: Role, min_role: Role) -> bool:
+    return role in roles_at_least(min_role)
 
 
-def normalize_email(value: str) -> str:
-    """Emails identify members: compare them trimmed and lower-cased."""
-    email = value.strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise InvalidInput(f"'{value}' is not an email address.", field="email")
-    return email
+def role_refused(role: Role | str | None, min_role: Role) -> Forbidden:
+    held = role.value if isinstance(role, Role) else str(role)
+    return Forbidden(f"This needs the {min_role.value} role in the organization; you are {held}.")
+
+
+def normalize_email(value: str, field: str = "email") -> str:
+    """Emails identify members: compared trimmed, lower-cased, in Unicode normal form C."""
+    try:
+        return clean_email(value)
+    except ValueError as err:
+        raise InvalidInput(f"{field} {err}.", field=field) from err
+
+
+# The HTTP API JWT authorizer hands an array claim to the function as ONE string: the values
+# joined by single spaces inside brackets ("[vendor-admin support]"). Group names never hold
+# whitespace or brackets.
+_AUTHORIZER_ARRAY = re.compile(r"^\[([^\s\[\]]+(?: [^\s\[\]]+)*)?\]$")
+
+
+def _names(values: object) -> frozenset[str]:
+    if not isinstance(values, (list, tuple, set, frozenset)):
+        return frozenset()
+    return frozenset(v for v in values if isinstance(v, str) and v and not re.search(r"[\s\[\]]", v))
 
 
 def parse_groups(raw: object) -> frozenset[str]:
-    """Read the `cognito:groups` claim in every form it arrives in.
-
-    The HTTP API JWT authorizer flattens array claims to ONE string, bracketed and
-    space-separated (`"[vendor-admin support]"`); tests and other callers may pass a list.
-    """
-    if raw is None:
+    """The `cognito:groups` claim, read in exactly the forms it arrives in: the authorizer's
+    bracketed string, a JSON array, or a real list. Anything else carries no group."""
+    if raw is None or isinstance(raw, (list, tuple, set, frozenset)):
+        return _names(raw)
+    if not isinstance(raw, str):
         return frozenset()
-    if isinstance(raw, (list, tuple, set, frozenset)):
-        return frozenset(str(g).strip() for g in raw if str(g).strip())
-    text = str(raw).strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    parts = re.split(r"[\s,]+", text)
-    return frozenset(p.strip("\"'") for p in parts if p.strip("\"'"))
+    if raw.startswith('["') or raw == "[]":
+        try:
+            return _names(json.loads(raw))
+        except ValueError:
+            return frozenset()
+    match = _AUTHORIZER_ARRAY.match(raw)
+    if match is None or match.group(1) is None:
+        return frozenset()
+    return frozenset(match.group(1).split(" "))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from license_manager.domain.errors import Conflict, Gone, InvalidInput, NotFound
+from license_manager.domain.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
 from license_manager.domain.timefmt import to_iso
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -33,7 +33,6 @@ _ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 _IGNORED = re.compile(r"[\s\-]+")
 PAYLOAD_SYMBOLS = 24
 KEY_SYMBOLS = PAYLOAD_SYMBOLS + 1
-RANDOM_BITS = PAYLOAD_SYMBOLS * 5
 
 # GF(32) log/antilog tables for x^5 + x^2 + 1 (0b100101)
 _EXP: list[int] = []
@@ -85,6 +84,9 @@ def display(symbols: str) -> str:
     return "-".join(symbols[i : i + 5] for i in range(0, KEY_SYMBOLS, 5))
 
 
+EXAMPLE_KEY = display("7K3QF9ZP2M4R8TAXW6DNB1CV" + check_symbol("7K3QF9ZP2M4R8TAXW6DNB1CV"))
+
+
 def normalize(text: str) -> str:
     """Canonical symbols of a typed key, or 422 "this key looks mistyped" (no database involved)."""
     symbols = _IGNORED.sub("", text).upper().translate(_ALIASES)
@@ -95,6 +97,14 @@ def normalize(text: str) -> str:
             code="mistyped_key",
         )
     return symbols
+
+
+_KEY_ID = re.compile(r"^key_[0-9a-f]{32}$")
+
+
+def possible_key_id(value: str) -> bool:
+    """Ids `key_id` could have made; anything else is answered 404 without a database call."""
+    return _KEY_ID.match(value) is not None
 
 
 def key_id(symbols: str) -> str:
@@ -132,21 +142,30 @@ class LicenseKey:
     revoked_by: str | None = None
 
 
-def refuse_redemption(key: LicenseKey | None, org_id: str) -> None:
-    """Why a key cannot be redeemed by `org_id`, or nothing if it can.
-    Another org is never named, nor when it redeemed the key."""
+def refusal(key: LicenseKey | None, org_id: str) -> DomainError | None:
+    """Why a key cannot be redeemed by `org_id` (None: it can). Another org is never named, nor
+    when it redeemed the key."""
     if key is None:
-        raise NotFound("No license key matches this one. Check it against your purchase.", code="unknown_key")
+        return NotFound("No license key matches this one. Check it against your purchase.", code="unknown_key")
     if key.status is KeyStatus.REVOKED:
-        raise Gone("This license key was revoked by the vendor. Contact your reseller.", code="revoked_key")
+        return Gone("This license key was revoked by the vendor. Contact your reseller.", code="revoked_key")
     if key.status is KeyStatus.REDEEMED:
         if key.redeemed_org_id == org_id and key.redeemed_at is not None:
-            raise Conflict(
+            return Conflict(
                 f"Your organization already redeemed this key on {to_iso(key.redeemed_at)}.",
                 code="already_redeemed",
                 redeemed_at=to_iso(key.redeemed_at),
             )
-        raise Conflict("This license key has already been redeemed.", code="already_redeemed")
+        return Conflict("This license key has already been redeemed.", code="already_redeemed")
+    return None
+
+
+def unknown_key_id() -> NotFound:
+    return NotFound("No license key has this id.", code="unknown_key")
+
+
+def redeemed_cannot_be_revoked() -> Conflict:
+    return Conflict("This key has been redeemed; a redeemed key cannot be revoked.", code="already_redeemed")
 
 
 MAX_LICENSES_PER_KEY = 10_000

@@ -1,4 +1,4 @@
-"""The licensing rules (product.md rules 1, 2, 4, 5, 6): pure functions of stored facts and `now`.
+"""The licensing rules (docs/rules.md, rules 1-6): pure functions of stored facts and `now`.
 
 One `ProductState` per org and product holds everything the rules need. Each change is computed
 here as a new state plus the figures of its history events; the services write both atomically.
@@ -67,14 +67,6 @@ class ProductState:
         activated_at, term = self._term()
         return periods.period_index_at(activated_at, term, now)
 
-    def licensed_at(self, now: datetime) -> int:
-        """Licenses covering the period that contains `now`. A period that has begun but whose
-        renewal is not processed yet counts 0 (rule 5). If the clock is moved back before the
-        last renewed period, that period's count still applies (nothing is un-renewed)."""
-        if not self.activated:
-            return 0
-        return self.licensed if self.period >= self.current_period(now) else 0
-
     def period_bounds(self, k: int) -> tuple[datetime, datetime, datetime]:
         """(start, end, grace end) of period k."""
         activated_at, term = self._term()
@@ -85,22 +77,37 @@ class ProductState:
         )
 
 
+def settled(state: ProductState, now: datetime) -> ProductState:
+    """The state as it stands at `now`: every renewal that has fallen due applied exactly as the
+    sweep will apply it (docs/rules.md, rule 5). Every figure shown is derived from this, so
+    nothing a customer sees changes when the sweep runs. If the (dev) clock is moved back before
+    the last renewed period, that period's count still applies: nothing is un-renewed."""
+    return catch_up(state, now).after
+
+
 def status_at(state: ProductState, now: datetime) -> Status | None:
-    """Rule 5, derived at read time so it is right even when the renewal sweep runs late.
-    None: the org has the product in its wallet or device count only (no trial, not activated)."""
-    if state.activated:
-        if state.licensed_at(now) >= state.devices:
+    """Rule 5. None: the org has the product in its wallet or device count only (no trial, not
+    activated)."""
+    current = settled(state, now)
+    if current.activated:
+        if current.licensed >= current.devices:
             return Status.LICENSED
-        _start, _end, grace_ends = state.period_bounds(state.current_period(now))
+        _start, _end, grace_ends = current.period_bounds(current.period)
         return Status.GRACE if now < grace_ends else Status.UNLICENSED
-    if state.trial_ends_at is not None:
-        return Status.TRIAL if now < state.trial_ends_at else Status.TRIAL_EXPIRED
+    if current.trial_ends_at is not None:
+        return Status.TRIAL if now < current.trial_ends_at else Status.TRIAL_EXPIRED
     return None
 
 
-def licenses_to_buy(state: ProductState) -> int:
-    """Licenses to buy before the next renewal: max(0, devices - wallet)."""
+def licenses_to_buy_before_next_renewal(state: ProductState) -> int:
+    """max(0, devices - wallet): what the wallet will not cover when the next period begins
+    (of a settled state: see `settled`)."""
     return max(0, state.devices - state.wallet)
+
+
+def shortfall(state: ProductState) -> int:
+    """max(0, devices - licensed): devices not covered in the state's period."""
+    return max(0, state.devices - state.licensed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +159,7 @@ def _draw(state: ProductState, action: Action, **extra: Any) -> tuple[ProductSta
         to_wallet=0,
         wallet_after=after.wallet,
         licensed_after=after.licensed,
-        shortfall=max(0, after.devices - after.licensed),
+        shortfall=shortfall(after),
     )
     return after, replace(figures, **extra)
 
@@ -171,11 +178,12 @@ def renew_once(state: ProductState) -> tuple[ProductState, Figures]:
     return _draw(started, Action.RENEWED, system=True, period_start=start)
 
 
-def catch_up(state: ProductState, now: datetime) -> Change:
-    """Renew period by period up to the one containing `now`."""
+def catch_up(state: ProductState, now: datetime, limit: int | None = None) -> Change:
+    """Renew period by period up to the one containing `now` (at most `limit` periods)."""
+    due = renewals_due(state, now)
     events: list[Figures] = []
     current = state
-    for _ in range(renewals_due(state, now)):
+    for _ in range(due if limit is None else min(due, limit)):
         current, figures = renew_once(current)
         events.append(figures)
     return Change(state, current, events)
@@ -255,7 +263,7 @@ def redeem(state: ProductState, licenses: int, key_last5: str, now: datetime) ->
     the wallet. Renewals that are due are processed first (so `licensed` is the current period's)."""
     settled = catch_up(state, now)
     current = settled.after
-    consumed = min(licenses, max(0, current.devices - current.licensed)) if current.activated else 0
+    consumed = min(licenses, shortfall(current)) if current.activated else 0
     after = replace(
         current,
         licensed=current.licensed + consumed,
@@ -272,6 +280,6 @@ def redeem(state: ProductState, licenses: int, key_last5: str, now: datetime) ->
         to_wallet=licenses - consumed,
         wallet_after=after.wallet,
         licensed_after=after.licensed,  # 0 before activation: nothing is licensed yet
-        shortfall=max(0, after.devices - after.licensed) if after.activated else None,
+        shortfall=shortfall(after) if after.activated else None,
     )
     return Change(state, after, [*settled.events, figures])

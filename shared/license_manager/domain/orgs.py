@@ -1,11 +1,15 @@
-"""Organizations and their members."""
+"""Organizations, their members, and why a membership change is refused."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from license_manager.domain.errors import Conflict, NotFound
 from license_manager.domain.identity import Role
+
+_ORG_ID = re.compile(r"^org_[0-9a-z]{20}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +34,31 @@ class Member:
 def owner_delta(before: Role | None, after: Role | None) -> int:
     """How the number of owners changes when a member goes from `before` to `after`."""
     return int(after is Role.OWNER) - int(before is Role.OWNER)
+
+
+def possible_org_id(org_id: str) -> bool:
+    """Ids this service could have made; anything else is answered 404 without a database call."""
+    return _ORG_ID.match(org_id) is not None
+
+
+def org_not_found() -> NotFound:
+    """The one answer for an org that does not exist AND for one the caller is not a member of:
+    no hint that it exists (docs/rules.md, rule 9)."""
+    return NotFound("Organization not found.")
+
+
+def not_a_member(email: str) -> NotFound:
+    return NotFound(f"{email} is not a member of this organization.")
+
+
+def already_member(email: str, role: Role | None = None) -> Conflict:
+    detail = f"{email} is already a member" + (f" with the role {role.value}." if role else ".")
+    return Conflict(detail, code="already_member")
+
+
+def last_owner() -> Conflict:
+    return Conflict("This is the organization's last owner. Make another member owner first.", code="last_owner")
+
+
+def membership_changed() -> Conflict:
+    return Conflict("The membership changed while the request ran; read it again and retry.")

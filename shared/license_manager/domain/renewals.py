@@ -47,9 +47,9 @@ class Notification:
         return max(0, self.devices - self.licensed)
 
     @property
-    def licenses_to_buy(self) -> int:
-        """To cover the current period now: the shortfall (the wallet is already drawn)."""
-        return self.shortfall
+    def licenses_to_buy_before_next_renewal(self) -> int:
+        """max(0, devices - wallet), as everywhere (the shortfall is what is needed now)."""
+        return max(0, self.devices - self.wallet)
 
 
 def _notification(notice: Notice, state: ProductState, consumed: int | None = None) -> Notification:

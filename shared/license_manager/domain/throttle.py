@@ -4,6 +4,10 @@ A fixed window: after MAX_FAILURES failed redemptions (unknown, revoked, or rede
 org) within WINDOW of the window's first failure, the org's redemptions get 429 until the window
 ends. Mistyped keys never reach the database and do not count; nor does re-redeeming one's own key.
 With 120 random bits per key, 10 guesses per 15 minutes find nothing in the age of the universe.
+
+The limit holds under concurrency: a failure is answered only once it has been counted, and it
+is counted only if the window is not full, in one conditional write; a redemption's transaction
+re-checks that the window is not full. So 40 guesses at once get 10 answers and 30 refusals.
 """
 
 from __future__ import annotations
@@ -24,18 +28,25 @@ class FailureWindow:
     failures: int
 
 
-def check(window: FailureWindow | None, now: datetime) -> None:
-    if window is None or now >= window.window_start + WINDOW or window.failures < MAX_FAILURES:
-        return
-    wait = ceil((window.window_start + WINDOW - now).total_seconds())
-    raise Throttled(
+def open_since(now: datetime) -> datetime:
+    """Windows that started after this instant are still open at `now`."""
+    return now - WINDOW
+
+
+def is_full(window: FailureWindow | None, now: datetime) -> bool:
+    return window is not None and window.window_start > open_since(now) and window.failures >= MAX_FAILURES
+
+
+def refusal(window: FailureWindow | None, now: datetime) -> Throttled:
+    ends = (window.window_start + WINDOW) if window is not None else now
+    wait = max(1, ceil((ends - now).total_seconds()))
+    return Throttled(
         f"Too many failed redemptions for this organization; try again in {wait} seconds.",
-        retry_after=max(1, wait),
+        retry_after=wait,
         code="redemptions_throttled",
     )
 
 
-def after_failure(window: FailureWindow | None, now: datetime) -> FailureWindow:
-    if window is None or now >= window.window_start + WINDOW:
-        return FailureWindow(window_start=now, failures=1)
-    return FailureWindow(window_start=window.window_start, failures=window.failures + 1)
+def check(window: FailureWindow | None, now: datetime) -> None:
+    if is_full(window, now):
+        raise refusal(window, now)

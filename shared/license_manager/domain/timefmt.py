@@ -17,19 +17,13 @@ def ensure_utc(value: datetime) -> datetime:
 def to_iso(value: datetime) -> str:
     """`2027-01-15T10:00:00.000Z`: sortable as text, which the table's sort keys rely on."""
     value = ensure_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> datetime:
     """Parse an ISO 8601 instant; an instant without an offset is refused, not guessed."""
     parsed = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
     return ensure_utc(parsed)
-
-
-def truncate_ms(value: datetime) -> datetime:
-    """Instants are kept to the millisecond, the precision they are stored and shown with."""
-    value = ensure_utc(value)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 Instant = Annotated[

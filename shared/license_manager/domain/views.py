@@ -1,4 +1,5 @@
-"""What an org sees of its products: derived from stored state and `now` at read time."""
+"""What an org sees of its products: derived at read time from stored state and `now`, with every
+renewal that has fallen due applied as the sweep will apply it (docs/rules.md, rule 5)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from license_manager.domain.catalog import Product
-from license_manager.domain.licensing import ProductState, Status, licenses_to_buy, status_at
+from license_manager.domain.licensing import (
+    ProductState,
+    Status,
+    licenses_to_buy_before_next_renewal,
+    settled,
+    shortfall,
+    status_at,
+)
 from license_manager.domain.timefmt import Instant
 
 
@@ -29,9 +37,6 @@ class SubscriptionView(BaseModel):
     in_grace_window: bool = Field(description="Now is within the first 30 days of the current period")
     licensed: int = Field(description="Licenses covering devices in the current period")
     shortfall: int = Field(description="Devices not covered in the current period")
-    renewal_pending: bool = Field(
-        description="The current period has begun but its renewal has not been processed yet (it counts 0 licensed)"
-    )
     next_renewal_at: Instant
     licenses_needed_at_next_renewal: int = Field(description="max(0, devices - wallet): buy these before it")
 
@@ -53,11 +58,11 @@ def trial_view(state: ProductState, now: datetime) -> TrialView | None:
 
 
 def subscription_view(state: ProductState, now: datetime) -> SubscriptionView | None:
+    """Of a settled state (see `licensing.settled`), whose `period` is the current one."""
     if state.activated_at is None or state.term_months is None or state.terms_version is None:
         return None
-    k = state.current_period(now)
+    k = state.period
     start, end, grace = state.period_bounds(k)
-    licensed = state.licensed_at(now)
     return SubscriptionView(
         activated_at=state.activated_at,
         activated_by=state.activated_by,
@@ -68,24 +73,24 @@ def subscription_view(state: ProductState, now: datetime) -> SubscriptionView | 
         period_end=end,
         grace_ends_at=grace,
         in_grace_window=start <= now < grace,
-        licensed=licensed,
-        shortfall=max(0, state.devices - licensed),
-        renewal_pending=state.period < k,
+        licensed=state.licensed,
+        shortfall=shortfall(state),
         next_renewal_at=end,
-        licenses_needed_at_next_renewal=licenses_to_buy(state),
+        licenses_needed_at_next_renewal=licenses_to_buy_before_next_renewal(state),
     )
 
 
 def product_overview(state: ProductState, product: Product | None, now: datetime) -> ProductOverview:
     """`product` None: no longer in the catalog; what the org has of it is still shown, by id."""
+    current = settled(state, now)
     return ProductOverview(
-        product_id=state.product_id,
-        name=product.name if product is not None else state.product_id,
-        status=status_at(state, now),
-        devices=state.devices,
-        wallet=state.wallet,
-        trial=trial_view(state, now),
-        subscription=subscription_view(state, now),
+        product_id=current.product_id,
+        name=product.name if product is not None else current.product_id,
+        status=status_at(current, now),
+        devices=current.devices,
+        wallet=current.wallet,
+        trial=trial_view(current, now),
+        subscription=subscription_view(current, now),
     )
 
 
@@ -98,12 +103,13 @@ class WalletLine(BaseModel):
     licenses_to_buy_before_next_renewal: int = Field(description="max(0, devices - wallet)")
 
 
-def wallet_line(state: ProductState, product: Product | None) -> WalletLine:
+def wallet_line(state: ProductState, product: Product | None, now: datetime) -> WalletLine:
+    current = settled(state, now)
     return WalletLine(
-        product_id=state.product_id,
-        name=product.name if product is not None else state.product_id,
-        wallet=state.wallet,
-        devices=state.devices,
-        next_renewal_at=state.period_bounds(state.period)[1] if state.activated else None,
-        licenses_to_buy_before_next_renewal=licenses_to_buy(state),
+        product_id=current.product_id,
+        name=product.name if product is not None else current.product_id,
+        wallet=current.wallet,
+        devices=current.devices,
+        next_renewal_at=current.period_bounds(current.period)[1] if current.activated else None,
+        licenses_to_buy_before_next_renewal=licenses_to_buy_before_next_renewal(current),
     )

@@ -1,152 +1,150 @@
-"""Trials, activation, usage, and what the org sees of its products."""
+"""Trials, activation, usage, and what the org sees of its products (docs/rules.md, rules 1-5)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from license_manager import clock, ids
+from license_manager import clock
 from license_manager.domain import licensing
 from license_manager.domain.catalog import Product
-from license_manager.domain.errors import InvalidInput, NotFound, StaleState, Unavailable
-from license_manager.domain.history import SYSTEM_ACTOR, HistoryEvent
-from license_manager.domain.identity import Caller, Role, require_role
-from license_manager.domain.licensing import Change, Figures, ProductState
-from license_manager.domain.orgs import Member
-from license_manager.domain.renewals import renewal_notifications
+from license_manager.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, raises
+from license_manager.domain.identity import Caller, Role
+from license_manager.domain.licensing import Change, ProductState
+from license_manager.domain.orgs import org_not_found
 from license_manager.domain.views import ProductOverview, WalletLine, product_overview, wallet_line
 from license_manager.services.catalog import get_product
-from license_manager.services.orgs import valid_org_id
-from license_manager.store import dynamo, outbox
+from license_manager.services.unit_of_work import (
+    JsonCodec,
+    Remember,
+    RequestKey,
+    authorize,
+    commit,
+    once,
+    retry_on_stale,
+    settle_backlog,
+)
 from license_manager.store import licensing as store
 from license_manager.store.catalog import load_catalog
 
-WRITE_ROLES = (Role.OWNER, Role.ADMIN)
-MAX_ATTEMPTS = 8
-
 Decide = Callable[[ProductState, datetime], Change]
 T = TypeVar("T")
+BUSY = "This product is being changed by others right now; retry in a moment."
 
 
-def events_of(change: Change, actor: str, now: datetime) -> list[HistoryEvent]:
-    """History events of a change, in order; renewal steps are done by `system` whoever triggered them."""
-    return [_event(f, actor, change.after.product_id, now, seq) for seq, f in enumerate(change.events)]
+def change_product(
+    caller: Caller,
+    org_id: str,
+    product_id: str,
+    decide: Decide,
+    answer: Callable[[Change, datetime], T],
+    *,
+    remember: Remember[T] | None = None,
+    dry_run: bool = False,
+) -> T:
+    """Authorize -> load -> decide -> commit, for one org's product; two changes at once never
+    lose an update. `answer` builds the result from the change; a dry run writes nothing."""
+    access = authorize(caller, org_id, Role.ADMIN)
 
-
-def outbox_of(change: Change, now: datetime) -> list[dynamo.TxAction]:
-    """Notifications a change calls for (renewals it processed), written in its transaction."""
-    return [outbox.put(n, ids.new_event_id(now, 50 + seq), now) for seq, n in enumerate(renewal_notifications(change))]
-
-
-def _event(figures: Figures, actor: str, product_id: str, now: datetime, seq: int) -> HistoryEvent:
-    """A history event carries the figures under the same names."""
-    figures_of = {k: v for k, v in asdict(figures).items() if k not in ("action", "system")}
-    return HistoryEvent(
-        event_id=ids.new_event_id(now, seq),
-        at=now,
-        actor=SYSTEM_ACTOR if figures.system else actor,
-        action=figures.action,
-        product_id=product_id,
-        **figures_of,
-    )
-
-
-def retry_on_stale(attempt: Callable[[], T], *, busy: str, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run read-decide-write `attempt` until its write is not refused as stale (optimistic locking:
-    someone changed the state between the read and the write, so read and decide again). Bounded
-    and jittered; past MAX_ATTEMPTS the client gets 503 with Retry-After."""
-    for attempt_number in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return attempt()
-        except StaleState:
-            sleep(dynamo.backoff(attempt_number))
-    raise Unavailable(busy, retry_after=1)
-
-
-def _load(caller: Caller, org_id: str, product_id: str) -> tuple[Member, ProductState]:
-    loaded = store.load(org_id, caller.email, product_id) if valid_org_id(org_id) else store.Loaded(None, None)
-    if loaded.member is None:
-        raise NotFound("Organization not found.")
-    require_role(loaded.member.role, Role.ADMIN)
-    return loaded.member, loaded.state or licensing.empty(org_id, product_id)
-
-
-def preview(caller: Caller, org_id: str, product_id: str, decide: Decide) -> tuple[Change, datetime]:
-    """What `mutate` would do, with the same checks, writing nothing."""
-    _member, before = _load(caller, org_id, product_id)
-    now = clock.now()
-    return decide(before, now), now
-
-
-def mutate(caller: Caller, org_id: str, product_id: str, decide: Decide) -> tuple[Change, datetime]:
-    """Read the state, decide, write it with its events; two changes at once never lose an update."""
-
-    def attempt() -> tuple[Change, datetime]:
-        member, before = _load(caller, org_id, product_id)
+    def attempt() -> T:
+        loaded = store.load(org_id, caller.email, product_id)
+        grant = access.admit(loaded.member)
         now = clock.now()
+        before = loaded.state or licensing.empty(org_id, product_id)
+        if not dry_run:
+            before = settle_backlog(grant, before, now)
         change = decide(before, now)
-        if change.events:  # nothing changed: nothing to write
-            store.write(
-                member,
-                before.version,
-                change.after,
-                events_of(change, caller.email, now),
-                roles=WRITE_ROLES,
-                outbox=outbox_of(change, now),
-            )
-        return change, now
+        result = answer(change, now)
+        if change.events and not dry_run:
+            commit(grant, change, caller.email, now, also=remember(result) if remember else [])
+        return result
 
-    return retry_on_stale(attempt, busy="This product is being changed by others right now; retry in a moment.")
+    return retry_on_stale(attempt, busy=BUSY)
 
 
-def _product_in_body(product_id: str) -> Product:
+def product_in_body(product_id: str) -> Product:
+    """A product named in a request body: unknown is the field's fault (422)."""
     product = load_catalog().product(product_id)
     if product is None:
         raise InvalidInput(f"There is no product '{product_id}' in the catalog.", field="product_id")
     return product
 
 
-def start_trial(caller: Caller, org_id: str, product_id: str) -> ProductOverview:
-    product = _product_in_body(product_id)
-    change, now = mutate(caller, org_id, product_id, lambda s, n: licensing.start_trial(s, product, n))
-    return product_overview(change.after, product, now)
+@raises(InvalidInput, NotFound, Forbidden, Conflict, Unavailable)
+def start_trial(caller: Caller, org_id: str, product_id: str, key: RequestKey | None = None) -> ProductOverview:
+    product = product_in_body(product_id)
+    return once(
+        key,
+        JsonCodec(ProductOverview),
+        lambda remember: change_product(
+            caller,
+            org_id,
+            product_id,
+            lambda state, now: licensing.start_trial(state, product, now),
+            lambda change, now: product_overview(change.after, product, now),
+            remember=remember,
+        ),
+    )
 
 
 @dataclass(frozen=True)
 class Activation:
-    summary: ProductOverview
-    consumed: int
-    still_needed: int
     dry_run: bool
+    covered_from_wallet: int
+    still_needed: int
+    product: ProductOverview
 
 
+@raises(InvalidInput, NotFound, Forbidden, Conflict, Unavailable)
 def activate(
-    caller: Caller, org_id: str, product_id: str, *, accept_terms: bool, terms_version: str, dry_run: bool
+    caller: Caller,
+    org_id: str,
+    product_id: str,
+    *,
+    accept_terms: bool,
+    terms_version: str,
+    dry_run: bool,
+    key: RequestKey | None = None,
 ) -> Activation:
     """Rule 2. A dry run checks everything a real activation checks and writes nothing."""
-    product = _product_in_body(product_id)
+    product = product_in_body(product_id)
     licensing.check_terms(product, accept_terms, terms_version)
 
-    def decide(state: ProductState, now: datetime) -> Change:
-        return licensing.activate(state, product, now, caller.email)
+    def answer(change: Change, now: datetime) -> Activation:
+        activated = change.events[-1]
+        return Activation(
+            dry_run=dry_run,
+            covered_from_wallet=activated.consumed or 0,
+            still_needed=activated.shortfall or 0,
+            product=product_overview(change.after, product, now),
+        )
 
-    change, now = (preview if dry_run else mutate)(caller, org_id, product_id, decide)
-    (activated,) = change.events
-    return Activation(
-        summary=product_overview(change.after, product, now),
-        consumed=activated.consumed or 0,
-        still_needed=activated.shortfall or 0,
-        dry_run=dry_run,
-    )
+    def run(remember: Remember[Activation]) -> Activation:
+        return change_product(
+            caller,
+            org_id,
+            product_id,
+            lambda state, now: licensing.activate(state, product, now, caller.email),
+            answer,
+            remember=remember,
+            dry_run=dry_run,
+        )
+
+    return once(None if dry_run else key, JsonCodec(Activation), run)
 
 
+@raises(InvalidInput, NotFound, Forbidden, Unavailable)
 def set_usage(caller: Caller, org_id: str, product_id: str, devices: int) -> ProductOverview:
     product = get_product(product_id)
-    change, now = mutate(caller, org_id, product_id, lambda s, n: licensing.set_usage(s, devices, n))
-    return product_overview(change.after, product, now)
+    return change_product(
+        caller,
+        org_id,
+        product_id,
+        lambda state, now: licensing.set_usage(state, devices, now),
+        lambda change, now: product_overview(change.after, product, now),
+    )
 
 
 @dataclass(frozen=True)
@@ -157,12 +155,20 @@ class Overview:
     products: list[ProductOverview]
 
 
+@dataclass(frozen=True)
+class Wallet:
+    org_id: str
+    as_of: datetime
+    products: list[WalletLine]
+
+
 def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], datetime]:
     """The org's name and product states, from ONE query on its partition (membership included)."""
-    view = store.read_org(org_id, caller.email) if valid_org_id(org_id) else store.OrgView(None, None, [])
-    if view.member is None or view.org is None:
-        raise NotFound("Organization not found.")
-    require_role(view.member.role, Role.VIEWER)
+    access = authorize(caller, org_id, Role.VIEWER)
+    view = store.read_org(org_id, caller.email)
+    access.admit(view.member)
+    if view.org is None:
+        raise org_not_found()
     catalog = load_catalog()
     order = {p.product_id: i for i, p in enumerate(catalog.products)}
     # catalog order; products withdrawn from the catalog stay visible, last
@@ -170,6 +176,7 @@ def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], d
     return view.org.name, states, clock.now()
 
 
+@raises(NotFound, Forbidden, Unavailable)
 def overview(caller: Caller, org_id: str) -> Overview:
     name, states, now = _org_states(caller, org_id)
     catalog = load_catalog()
@@ -177,6 +184,10 @@ def overview(caller: Caller, org_id: str) -> Overview:
     return Overview(org_id=org_id, name=name, as_of=now, products=products)
 
 
-def wallet(caller: Caller, org_id: str) -> tuple[list[WalletLine], datetime]:
+@raises(NotFound, Forbidden, Unavailable)
+def wallet(caller: Caller, org_id: str) -> Wallet:
     _name, states, now = _org_states(caller, org_id)
-    return [wallet_line(s, load_catalog().product(s.product_id)) for s in states], now
+    catalog = load_catalog()
+    return Wallet(
+        org_id=org_id, as_of=now, products=[wallet_line(s, catalog.product(s.product_id), now) for s in states]
+    )

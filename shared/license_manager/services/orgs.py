@@ -1,42 +1,33 @@
-"""Organizations, members and the history read."""
+"""Organizations, members and the history read (docs/rules.md, rules 7 and 9)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from license_manager import clock, ids
-from license_manager.domain.errors import Conflict, InvalidInput, NotFound
+from license_manager.domain import paging
+from license_manager.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, raises
 from license_manager.domain.history import Action, HistoryEvent
-from license_manager.domain.identity import Caller, Role, normalize_email, require_role
-from license_manager.domain.orgs import Member, Org
+from license_manager.domain.identity import Caller, Role, normalize_email
+from license_manager.domain.orgs import Member, Org, already_member, not_a_member
+from license_manager.services.unit_of_work import Grant, JsonCodec, Remember, RequestKey, authorize, once
+from license_manager.store import dynamo
 from license_manager.store import history as history_store
 from license_manager.store import orgs as store
 
-_ORG_ID = re.compile(r"^org_[0-9a-z]{20}$")
+_EVENT_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 
-def valid_org_id(org_id: str) -> bool:
-    """Ids this service could have made; anything else is answered 404 without a database call."""
-    return _ORG_ID.match(org_id) is not None
+@raises(InvalidInput, Unavailable)
+def create_org(caller: Caller, name: str, key: RequestKey | None = None) -> Member:
+    return once(key, JsonCodec(Member), lambda remember: _create_org(caller, name, remember))
 
 
-def require_member(caller: Caller, org_id: str, required: Role) -> Member:
-    """The caller's membership, or 404 for non-members (no hint the org exists), 403 for a weaker role."""
-    member = store.get_member(org_id, caller.email) if valid_org_id(org_id) else None
-    if member is None:
-        raise NotFound("Organization not found.")
-    require_role(member.role, required)
-    return member
-
-
-def create_org(caller: Caller, name: str) -> Member:
+def _create_org(caller: Caller, name: str, remember: Remember[Member]) -> Member:
     now = clock.now()
-    org = Org(org_id=ids.new_org_id(), name=name.strip(), created_at=now, created_by=caller.email)
+    org = Org(org_id=ids.new_org_id(), name=name, created_at=now, created_by=caller.email)
     owner = Member(org.org_id, org.name, caller.email, Role.OWNER, now, caller.email)
     event = HistoryEvent(
         event_id=ids.new_event_id(now),
@@ -47,16 +38,29 @@ def create_org(caller: Caller, name: str) -> Member:
         member_email=caller.email,
         role=Role.OWNER.value,
     )
-    store.create_org(org, owner, event)
+    store.create_org(org, owner, event, also=remember(owner))
     return owner
 
 
-def my_orgs(caller: Caller) -> list[Member]:
-    return sorted(store.list_memberships_of(caller.email), key=lambda m: (m.org_name.lower(), m.org_id))
+@dataclass(frozen=True)
+class OrgsPage:
+    orgs: list[Member]
+    next_cursor: str | None
 
 
+@raises(InvalidInput, Unavailable)
+def my_orgs(caller: Caller, limit: int, cursor: str | None) -> OrgsPage:
+    """The caller's orgs and roles, by name, a page at a time."""
+    bound = "orgs:" + caller.email
+    after = paging.decode(bound, cursor) if cursor else None
+    members, last = store.memberships_page(caller.email, limit, after)
+    return OrgsPage(members, paging.encode(bound, last) if last else None)
+
+
+@raises(NotFound, Forbidden, Unavailable)
 def list_members(caller: Caller, org_id: str) -> list[Member]:
-    require_member(caller, org_id, Role.OWNER)
+    access = authorize(caller, org_id, Role.OWNER)
+    access.admit(store.get_member(org_id, caller.email))
     return sorted(store.list_members(org_id), key=lambda m: m.email)
 
 
@@ -78,31 +82,56 @@ def _member_event(caller: Caller, now: datetime, action: Action, email: str, rol
     )
 
 
-def put_member(caller: Caller, org_id: str, email: str, role: Role) -> MemberChange:
+def _acting(grant: Grant, target_email: str) -> list[dynamo.TxAction]:
+    """The acting owner is still owner, checked in the transaction, unless they act on their own
+    membership (one action per item per transaction; that item's own condition covers it then)."""
+    return [] if grant.member.email == target_email else [grant.still_held()]
+
+
+def _owner_and_target(caller: Caller, org_id: str, email: str) -> tuple[Grant, Member | None]:
+    """The acting owner's grant and the target membership, in one consistent read."""
+    access = authorize(caller, org_id, Role.OWNER)
+    members = store.get_members(org_id, [caller.email, email])
+    return access.admit(members.get(caller.email)), members.get(email)
+
+
+@raises(NotFound, Forbidden, Conflict, InvalidInput, Unavailable)
+def put_member(caller: Caller, org_id: str, email: str, role: Role, key: RequestKey | None = None) -> MemberChange:
     """Add a member (created) or change an existing member's role. Only owners manage members.
     The last owner is kept by the write itself (owner_count, conditioned atomically)."""
-    me = require_member(caller, org_id, Role.OWNER)
     email = normalize_email(email)
+    return once(key, JsonCodec(MemberChange), lambda remember: _put_member(caller, org_id, email, role, remember))
+
+
+def _put_member(caller: Caller, org_id: str, email: str, role: Role, remember: Remember[MemberChange]) -> MemberChange:
+    grant, existing = _owner_and_target(caller, org_id, email)
     now = clock.now()
-    existing = store.get_member(org_id, email)
     if existing is None:
-        member = Member(org_id, me.org_name, email, role, now, caller.email)
-        store.add_member(me, member, _member_event(caller, now, Action.MEMBER_ADDED, email, role))
-        return MemberChange(member, created=True)
+        member = Member(org_id, grant.member.org_name, email, role, now, caller.email)
+        change = MemberChange(member, created=True)
+        event = _member_event(caller, now, Action.MEMBER_ADDED, email, role)
+        store.add_member(_acting(grant, email), member, event, also=remember(change))
+        return change
     if existing.role is role:
-        raise Conflict(f"{email} is already a member with the role {role.value}.", code="already_member")
+        raise already_member(email, role)
     event = _member_event(caller, now, Action.MEMBER_ROLE_CHANGED, email, role, previous_role=existing.role.value)
-    store.change_role(me, existing, role, event)
-    return MemberChange(replace(existing, role=role), created=False)
+    change = MemberChange(replace(existing, role=role), created=False)
+    store.change_role(_acting(grant, email), existing, role, event, also=remember(change))
+    return change
 
 
+@raises(NotFound, Forbidden, Conflict, InvalidInput, Unavailable)
 def remove_member(caller: Caller, org_id: str, email: str) -> None:
-    me = require_member(caller, org_id, Role.OWNER)
-    email = normalize_email(email)
-    member = store.get_member(org_id, email)
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        authorize(caller, org_id, Role.OWNER).admit(store.get_member(org_id, caller.email))  # 404 first
+        raise
+    grant, member = _owner_and_target(caller, org_id, email)
     if member is None:
-        raise NotFound(f"{email} is not a member of this organization.")
-    store.remove_member(me, member, _member_event(caller, clock.now(), Action.MEMBER_REMOVED, email, member.role))
+        raise not_a_member(email)
+    event = _member_event(caller, clock.now(), Action.MEMBER_REMOVED, email, member.role)
+    store.remove_member(_acting(grant, email), member, event)
 
 
 @dataclass(frozen=True)
@@ -111,25 +140,12 @@ class HistoryPage:
     next_cursor: str | None
 
 
-def _encode_cursor(org_id: str, event_id: str) -> str:
-    raw = json.dumps({"o": org_id, "e": event_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(org_id: str, cursor: str) -> str:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        event_id = data["e"]
-        valid = data["o"] == org_id and isinstance(event_id, str) and re.fullmatch(r"[0-9A-Za-z]{1,64}", event_id)
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("cursor is not one this API returned for this organization.", field="cursor")
-    return str(event_id)
-
-
+@raises(NotFound, Forbidden, InvalidInput, Unavailable)
 def history(caller: Caller, org_id: str, limit: int, cursor: str | None) -> HistoryPage:
-    require_member(caller, org_id, Role.VIEWER)
-    after = _decode_cursor(org_id, cursor) if cursor else None
+    access = authorize(caller, org_id, Role.VIEWER)
+    after = paging.decode("history:" + org_id, cursor).get("e") if cursor else None
+    if cursor and (after is None or not _EVENT_ID.match(after)):
+        raise InvalidInput("cursor is not one this API returned for this list.", field="cursor")
+    access.admit(store.get_member(org_id, caller.email))
     events, last = history_store.list_events(org_id, limit, after)
-    return HistoryPage(events, _encode_cursor(org_id, last) if last else None)
+    return HistoryPage(events, paging.encode("history:" + org_id, {"e": last}) if last else None)

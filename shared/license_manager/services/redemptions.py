@@ -1,4 +1,5 @@
-"""Redeeming a license key: the moment money turns into licenses. Exactly once, atomic, explained."""
+"""Redeeming a license key: the moment money turns into licenses. Exactly once, atomic, explained
+(docs/rules.md, rule 3)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,32 @@ from datetime import datetime
 
 from license_manager import clock
 from license_manager.domain import licensing, throttle
-from license_manager.domain.errors import DomainError, NotFound
-from license_manager.domain.identity import Caller, Role, require_role
-from license_manager.domain.license_keys import key_id, last5, normalize, refuse_redemption
+from license_manager.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    Throttled,
+    Unavailable,
+    raises,
+)
+from license_manager.domain.identity import Caller, Role
+from license_manager.domain.license_keys import LicenseKey, key_id, last5, normalize, refusal
 from license_manager.domain.licensing import Status, status_at
 from license_manager.observability import logger
-from license_manager.services.licensing import WRITE_ROLES, events_of, outbox_of, retry_on_stale
-from license_manager.services.orgs import valid_org_id
+from license_manager.services.unit_of_work import (
+    Access,
+    JsonCodec,
+    Remember,
+    RequestKey,
+    authorize,
+    commit,
+    once,
+    retry_on_stale,
+    settle_backlog,
+)
 from license_manager.store import license_keys as store
 from license_manager.store import licensing as licensing_store
 
@@ -27,60 +47,73 @@ class Redemption:
     status: Status | None
 
 
-def redeem(caller: Caller, org_id: str, typed_key: str) -> Redemption:
+@raises(InvalidInput, NotFound, Forbidden, Conflict, Gone, Throttled, Unavailable)
+def redeem(caller: Caller, org_id: str, typed_key: str, key: RequestKey | None = None) -> Redemption:
     """Rule 3. A mistyped key is refused before any database call. Then at most three calls:
     read membership + key + failure window; read the product state; one transaction."""
     symbols = normalize(typed_key)  # 422 "looks mistyped", no database involved
-    kid = key_id(symbols)
-    if not valid_org_id(org_id):
-        raise NotFound("Organization not found.")
-    read = store.read_for_redemption(org_id, caller.email, kid)
-    if read.member is None:
-        raise NotFound("Organization not found.")
-    require_role(read.member.role, Role.ADMIN)
+    access = authorize(caller, org_id, Role.ADMIN)
+    return once(key, JsonCodec(Redemption), lambda remember: _redeem(access, symbols, remember))
+
+
+def _redeem(access: Access, symbols: str, remember: Remember[Redemption]) -> Redemption:
+    caller, org_id = access.caller, access.org_id
+    read = store.read_for_redemption(org_id, caller.email, key_id(symbols))
+    grant = access.admit(read.member)
     now = clock.now()
     throttle.check(read.failures, now)
-    try:
-        refuse_redemption(read.key, org_id)
-    except DomainError as refusal:
-        _count_failure(org_id, read, refusal, now)
-        raise
-    key, member = read.key, read.member
-    assert key is not None  # refuse_redemption raised otherwise
+    problem = refusal(read.key, org_id)
+    if problem is not None or read.key is None:
+        raise _counted(org_id, read.key, problem, now)
+    license_key = read.key
 
     def attempt() -> Redemption:
-        before = licensing_store.get_state(org_id, key.product_id) or licensing.empty(org_id, key.product_id)
+        state = licensing_store.get_state(org_id, license_key.product_id)
         now = clock.now()
-        change = licensing.redeem(before, key.licenses, last5(symbols), now)
-        store.redeem(
-            member,
-            key,
-            redeemed_at=now,
-            before_version=before.version,
-            after=change.after,
-            events=events_of(change, caller.email, now),
-            roles=WRITE_ROLES,
-            outbox=outbox_of(change, now),
-        )
+        before = settle_backlog(grant, state or licensing.empty(org_id, license_key.product_id), now)
+        change = licensing.redeem(before, license_key.licenses, last5(symbols), now)
         redeemed = change.events[-1]
-        return Redemption(
-            product_id=key.product_id,
-            licenses=key.licenses,
+        result = Redemption(
+            product_id=license_key.product_id,
+            licenses=license_key.licenses,
             consumed=redeemed.consumed or 0,
             added_to_wallet=redeemed.to_wallet or 0,
             status=status_at(change.after, now),
         )
+        commit(
+            grant,
+            change,
+            caller.email,
+            now,
+            also=[
+                store.redeem_action(license_key, org_id, caller.email, now, lambda now_key: _lost(org_id, now_key)),
+                store.window_not_full(
+                    org_id, throttle.open_since(now), throttle.MAX_FAILURES, lambda w: throttle.refusal(w, now)
+                ),
+                *remember(result),
+            ],
+        )
+        return result
 
     result = retry_on_stale(attempt, busy="Too many redemptions into this product at once; retry in a moment.")
-    logger.info("key redeemed", extra={"org_id": org_id, "key_last5": key.last5, "licenses": key.licenses})
+    logger.info(
+        "key redeemed", extra={"org_id": org_id, "key_last5": license_key.last5, "licenses": license_key.licenses}
+    )
     return result
 
 
-def _count_failure(org_id: str, read: store.RedemptionRead, refusal: DomainError, now: datetime) -> None:
-    """Unknown, revoked, or someone else's key: one more failure in the org's window.
-    Re-redeeming one's own key (a double click) is not a guess and does not count."""
-    own = read.key is not None and read.key.redeemed_org_id == org_id
-    if own:
-        return
-    logger.info("redemption refused", extra={"org_id": org_id, "reason": refusal.extra.get("code")})
-    store.record_failure(org_id, read.failures, throttle.after_failure(read.failures, now))
+def _lost(org_id: str, now_key: LicenseKey | None) -> DomainError:
+    """The key changed between the read and the write (redeemed or revoked meanwhile)."""
+    return refusal(now_key, org_id) or throttle.refusal(None, clock.now())
+
+
+def _counted(org_id: str, key: LicenseKey | None, problem: DomainError | None, now: datetime) -> DomainError:
+    """The error for a refused key. Unknown, revoked, or someone else's key is answered only once
+    counted as one more failure in the org's window, and only if the window is not full (else
+    429). Re-redeeming one's own key (a double click) is not a guess and does not count."""
+    problem = problem or refusal(None, org_id) or throttle.refusal(None, now)
+    if key is not None and key.redeemed_org_id == org_id:
+        return problem
+    logger.info("redemption refused", extra={"org_id": org_id, "reason": problem.extra.get("code")})
+    full = store.count_failure(org_id, now, throttle.open_since(now), throttle.MAX_FAILURES)
+    return throttle.refusal(full, now) if full is not None else problem

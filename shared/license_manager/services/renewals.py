@@ -1,4 +1,4 @@
-"""The renewal sweep (rule 6), run by the EventBridge schedule.
+"""The renewal sweep (docs/rules.md, rule 6), run by the EventBridge schedule.
 
 - Finds what is due through the sparse, write-sharded GSI2: no scan; cost follows what is due;
   one page at a time, so memory stays flat however much is due.
@@ -13,19 +13,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from license_manager import clock, ids
+from license_manager import clock, deadline
+from license_manager.domain.errors import StaleState, Unavailable
 from license_manager.domain.history import SYSTEM_ACTOR
-from license_manager.domain.licensing import Change, renew_once, renewals_due
-from license_manager.domain.renewals import Notification, grace_notices
+from license_manager.domain.licensing import Change, ProductState, renew_once, renewals_due
+from license_manager.domain.renewals import grace_notices
+from license_manager.domain.timefmt import to_iso
 from license_manager.observability import logger
-from license_manager.services.licensing import events_of, outbox_of, retry_on_stale
+from license_manager.services.unit_of_work import MAX_ATTEMPTS, commit
+from license_manager.store import dynamo, keys, outbox
 from license_manager.store import events as event_bus
-from license_manager.store import keys, outbox
 from license_manager.store import licensing as store
 
 SAFETY_MS = 15_000  # stop with this much time left: finish the item in hand and publish
@@ -47,9 +48,23 @@ class Summary:
         return asdict(self)
 
 
-def sweep(remaining_ms: Callable[[], int], *, sleep: Callable[[float], None] = time.sleep) -> Summary:
+@dataclass(frozen=True)
+class Renewed:
+    """One period renewed (one transaction)."""
+
+    shortfall: bool
+
+
+@dataclass(frozen=True)
+class Noticed:
+    """Grace notices sent for the current period (one transaction)."""
+
+    count: int
+
+
+def sweep(remaining_ms: Callable[[], int]) -> Summary:
     now = clock.now()
-    summary = Summary(as_of=now.isoformat())
+    summary = Summary(as_of=to_iso(now))
     for shard in keys.renewal_shards():
         for page in store.due(shard, now, PAGE_SIZE):
             for org_id, product_id in page:
@@ -60,7 +75,7 @@ def sweep(remaining_ms: Callable[[], int], *, sleep: Callable[[float], None] = t
                     return summary
                 summary.due += 1
                 try:
-                    _process(org_id, product_id, now, summary, sleep)
+                    _process(org_id, product_id, now, summary)
                 except Exception:
                     summary.errors += 1
                     logger.exception(
@@ -71,39 +86,44 @@ def sweep(remaining_ms: Callable[[], int], *, sleep: Callable[[float], None] = t
     return summary
 
 
-def _process(org_id: str, product_id: str, now: datetime, summary: Summary, sleep: Callable[[float], None]) -> None:
-    """Everything due for one subscription: renewals one period at a time, then grace notices."""
-    busy = "the subscription kept changing under the sweep"
-    while (change := retry_on_stale(lambda: _step(org_id, product_id, now), busy=busy, sleep=sleep)) is not None:
-        if not change.events:  # a grace notice: the last thing that can be due
-            summary.notices += 1
+def _process(org_id: str, product_id: str, now: datetime, summary: Summary) -> None:
+    """Everything due for one subscription: renewals one period at a time, then grace notices.
+    Each step decides from the state the previous one wrote; only a lost race reads again."""
+    state = store.get_state(org_id, product_id)
+    attempt = 0
+    while state is not None and state.activated:
+        try:
+            outcome, state = _step(state, now)
+        except StaleState:
+            attempt += 1
+            wait = dynamo.backoff(attempt)
+            if not dynamo.may_retry(attempt, wait, MAX_ATTEMPTS):
+                raise Unavailable("the subscription kept changing under the sweep") from None
+            deadline.sleep(wait)
+            state = store.get_state(org_id, product_id)
+            continue
+        if outcome is None:
             return
-        summary.renewed += 1
-        summary.shortfalls += int(bool(change.events[0].shortfall))
+        if isinstance(outcome, Renewed):
+            summary.renewed += 1
+            summary.shortfalls += int(outcome.shortfall)
+        else:
+            summary.notices += outcome.count
 
 
-def _step(org_id: str, product_id: str, now: datetime) -> Change | None:
-    """One read-decide-write: the next due renewal, else the grace notice due; None: nothing is due.
+def _step(state: ProductState, now: datetime) -> tuple[Renewed | Noticed | None, ProductState]:
+    """One decide-write: the next due renewal, else the grace notice due (None: nothing is due).
     Written at the instant of the write (not of the sweep's start), so that the events of a
     catch-up keep their order in history and on the bus."""
-    state = store.get_state(org_id, product_id)
-    if state is None or not state.activated:
-        return None
-    notices: list[Notification] = []
     if renewals_due(state, now) > 0:
         after, figures = renew_once(state)
-        change = Change(state, after, [figures])
-    else:
-        after, notices = grace_notices(state, now)
-        if not notices:
-            return None
-        change = Change(state, after, [])
-    at = clock.now()
-    extra = [outbox.put(n, ids.new_event_id(at, 60 + i), at) for i, n in enumerate(notices)]
-    store.write(
-        None, state.version, after, events_of(change, SYSTEM_ACTOR, at), outbox=[*outbox_of(change, at), *extra]
-    )
-    return change
+        written = commit(None, Change(state, after, [figures]), SYSTEM_ACTOR, clock.now())
+        return Renewed(shortfall=bool(figures.shortfall)), written
+    after, notices = grace_notices(state, now)
+    if not notices:
+        return None, state
+    written = commit(None, Change(state, after, []), SYSTEM_ACTOR, clock.now(), notices=notices)
+    return Noticed(len(notices)), written
 
 
 def _publish(summary: Summary, remaining_ms: Callable[[], int]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from license_manager import clock, ids
-from license_manager.domain.errors import Conflict, Forbidden, NotFound
+from license_manager.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable, raises
 from license_manager.domain.identity import Caller
 from license_manager.domain.license_keys import (
     PAYLOAD_SYMBOLS,
@@ -16,10 +17,14 @@ from license_manager.domain.license_keys import (
     from_random,
     key_id,
     last5,
+    possible_key_id,
+    redeemed_cannot_be_revoked,
+    unknown_key_id,
 )
 from license_manager.domain.vendor import VendorAction, VendorEvent
 from license_manager.observability import logger
-from license_manager.services.catalog import get_product
+from license_manager.services.licensing import product_in_body
+from license_manager.services.unit_of_work import JsonCodec, Remember, RequestKey, once
 from license_manager.store import license_keys as store
 
 
@@ -43,22 +48,42 @@ class Batch:
     keys: list[IssuedKey]
 
 
+class BatchCodec:
+    """A batch is remembered without its keys in clear: they are the secret part, which is kept
+    encrypted (KMS) and only decrypted to answer a retry of the same request."""
+
+    def dump(self, result: Batch) -> tuple[str, bytes | None]:
+        bare = replace(result, keys=[replace(k, license_key="") for k in result.keys])
+        return JsonCodec(Batch).dump(bare)[0], json.dumps([k.license_key for k in result.keys]).encode()
+
+    def load(self, payload: str, secret: bytes | None) -> Batch:
+        bare = JsonCodec(Batch).load(payload, None)
+        plain = json.loads(secret or b"[]")
+        return replace(bare, keys=[replace(k, license_key=p) for k, p in zip(bare.keys, plain, strict=True)])
+
+
 def new_key() -> str:
     """24 symbols from the OS CSPRNG (120 bits) and the check symbol."""
     return from_random([secrets.randbelow(32) for _ in range(PAYLOAD_SYMBOLS)])
 
 
-def issue(caller: Caller, product_id: str, licenses: int, count: int) -> Batch:
-    """One transaction: every key of the batch exists, or none does. Plaintext is returned once."""
+@raises(Forbidden, InvalidInput, Unavailable)
+def issue(caller: Caller, product_id: str, licenses: int, count: int, key: RequestKey | None = None) -> Batch:
+    """One transaction: every key of the batch exists, or none does. Plaintext is returned once,
+    and again only to a retry of the same request (Idempotency-Key), from its encrypted answer."""
     require_vendor(caller)
-    product = get_product(product_id)
+    product = product_in_body(product_id)
+    return once(key, BatchCodec(), lambda remember: _issue(caller, product.product_id, licenses, count, remember))
+
+
+def _issue(caller: Caller, product_id: str, licenses: int, count: int, remember: Remember[Batch]) -> Batch:
     now = clock.now()
     batch_id = "batch_" + ids.new_event_id(now)
     plain = [new_key() for _ in range(count)]
     records = [
         LicenseKey(
             key_id=key_id(k),
-            product_id=product.product_id,
+            product_id=product_id,
             licenses=licenses,
             last5=last5(k),
             batch_id=batch_id,
@@ -72,33 +97,55 @@ def issue(caller: Caller, product_id: str, licenses: int, count: int) -> Batch:
         at=now,
         actor=caller.email,
         action=VendorAction.KEYS_ISSUED,
-        product_id=product.product_id,
+        product_id=product_id,
         batch_id=batch_id,
         count=count,
         licenses=licenses,
     )
-    store.put_batch(records, event)
-    logger.info(
-        "keys issued", extra={"batch_id": batch_id, "product_id": product_id, "count": count, "licenses": licenses}
-    )
-    return Batch(
+    batch = Batch(
         batch_id=batch_id,
-        product_id=product.product_id,
+        product_id=product_id,
         licenses=licenses,
         keys=[IssuedKey(r.key_id, display(k), r.last5) for r, k in zip(records, plain, strict=True)],
     )
+    store.put_batch(records, event, also=remember(batch))
+    logger.info(
+        "keys issued", extra={"batch_id": batch_id, "product_id": product_id, "count": count, "licenses": licenses}
+    )
+    return batch
 
 
-def revoke(caller: Caller, kid: str) -> LicenseKey:
-    """Revoke an unredeemed key. Revoking a revoked key again changes nothing."""
+class _AlreadyRevoked(Exception):
+    """Another revocation got there first (the vendor's intent is met either way)."""
+
+    def __init__(self, key: LicenseKey) -> None:
+        super().__init__(key.key_id)
+        self.key = key
+
+
+def _revoke_refused(now_key: LicenseKey | None) -> Exception:
+    if now_key is None:
+        return unknown_key_id()
+    if now_key.status is KeyStatus.REVOKED:
+        return _AlreadyRevoked(now_key)
+    return redeemed_cannot_be_revoked()
+
+
+@raises(Forbidden, NotFound, Conflict, InvalidInput, Unavailable)
+def revoke(caller: Caller, kid: str, key: RequestKey | None = None) -> LicenseKey:
+    """Revoke an unredeemed key. Revoking a revoked key again changes nothing and answers the same."""
     require_vendor(caller)
-    key = store.get_key(kid) if kid.startswith("key_") and len(kid) <= 40 else None
+    return once(key, JsonCodec(LicenseKey), lambda remember: _revoke(caller, kid, remember))
+
+
+def _revoke(caller: Caller, kid: str, remember: Remember[LicenseKey]) -> LicenseKey:
+    key = store.get_key(kid) if possible_key_id(kid) else None
     if key is None:
-        raise NotFound("No license key has this id.")
+        raise unknown_key_id()
     if key.status is KeyStatus.REVOKED:
         return key
     if key.status is KeyStatus.REDEEMED:
-        raise Conflict("This key has been redeemed; a redeemed key cannot be revoked.", code="already_redeemed")
+        raise redeemed_cannot_be_revoked()
     now = clock.now()
     event = VendorEvent(
         event_id=ids.new_event_id(now),
@@ -109,4 +156,8 @@ def revoke(caller: Caller, kid: str) -> LicenseKey:
         key_id=key.key_id,
         key_last5=key.last5,
     )
-    return store.revoke(key, now, caller.email, event)
+    revoked = replace(key, status=KeyStatus.REVOKED, revoked_at=now, revoked_by=caller.email)
+    try:
+        return store.revoke(key, now, caller.email, event, on_refused=_revoke_refused, also=remember(revoked))
+    except _AlreadyRevoked as earlier:
+        return earlier.key

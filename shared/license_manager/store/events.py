@@ -1,9 +1,8 @@
-"""Publishing notifications to EventBridge (the default bus, or EVENT_BUS_NAME)."""
+"""Publishing notifications to EventBridge (the bus named by EVENT_BUS_NAME)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from license_manager import settings
 from license_manager.store.outbox import Pending
 
 SOURCE = "license-manager"
@@ -19,8 +19,16 @@ MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call
 
 @lru_cache(maxsize=1)
 def client() -> Any:
-    endpoint = os.environ.get("EVENTS_ENDPOINT_URL") or None
-    return boto3.client("events", endpoint_url=endpoint, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+    config = settings.current()
+    return boto3.client(
+        "events",
+        endpoint_url=config.events_endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=config.connect_timeout_s,
+            read_timeout=config.read_timeout_s,
+        ),
+    )
 
 
 def reset_client() -> None:
@@ -29,7 +37,7 @@ def reset_client() -> None:
 
 def publish(notifications: Sequence[Pending]) -> list[str]:
     """Publish; returns the event ids that EventBridge accepted (the others stay in the outbox)."""
-    bus = os.environ.get("EVENT_BUS_NAME", "default")
+    bus = settings.current().event_bus_name
     accepted: list[str] = []
     for start in range(0, len(notifications), MAX_ENTRIES):
         chunk = notifications[start : start + MAX_ENTRIES]

@@ -2,13 +2,14 @@
 
 PK              SK                     item
 ORG#<org_id>    ORG                    the organization (name, owner_count)
-ORG#<org_id>    MEMBER#<email>         a membership; GSI1: USER#<email> / ORG#<org_id>
+ORG#<org_id>    MEMBER#<email>         a membership; GSI1: USER#<email> / <name sort key>#<org_id>
 ORG#<org_id>    PRODUCT#<product_id>   the org's state of one product (trial, subscription, wallet)
 ORG#<org_id>    THROTTLE#redeem        failed redemptions in the current window
 HIST#<org_id>   EV#<event_id>          one history event (event ids sort by time)
 KEY#<key_id>    KEY                    a license key, by hash
 VENDOR          EV#<event_id>          the vendor's own log (keys issued and revoked)
 OUTBOX          <event_id>             a notification waiting to be published to EventBridge
+ANSWER#<hash>   ANSWER                 the answer to a request sent with an Idempotency-Key (24 h)
 
 GSI2 (sparse, write-sharded): activated product states carry GSI2PK = RENEW#<shard>,
 GSI2SK = <next_due_at>#<org_id>#<product_id>; the renewal sweep queries what is due per shard.
@@ -26,6 +27,7 @@ KEY_SK = "KEY"
 THROTTLE_SK = "THROTTLE#redeem"
 VENDOR_PK = "VENDOR"
 OUTBOX_PK = "OUTBOX"
+ANSWER_SK = "ANSWER"
 RENEWAL_SHARDS = 8
 
 
@@ -43,6 +45,12 @@ def member_key(org_id: str, email: str) -> dict[str, str]:
 
 def user_gsi1pk(email: str) -> str:
     return f"USER#{email}"
+
+
+def user_gsi1sk(org_name: str, org_id: str) -> str:
+    """A user's orgs sort by name (case-insensitive), then id; the name part is capped so the key
+    stays far below DynamoDB's 1 KB limit whatever the name."""
+    return f"{org_name.casefold()[:100]}#{org_id}"
 
 
 def history_pk(org_id: str) -> str:
@@ -71,6 +79,10 @@ def vendor_event_key(event_id: str) -> dict[str, str]:
 
 def outbox_key(event_id: str) -> dict[str, str]:
     return {"PK": OUTBOX_PK, "SK": event_id}
+
+
+def answer_key(scope: str) -> dict[str, str]:
+    return {"PK": f"ANSWER#{scope}", "SK": ANSWER_SK}
 
 
 def renewal_shard(org_id: str, product_id: str) -> str:

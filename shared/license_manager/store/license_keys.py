@@ -7,27 +7,18 @@ ORG#<org_id>          THROTTLE#redeem     failed redemptions in the current wind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from license_manager.domain.errors import Conflict, NotFound
-from license_manager.domain.history import HistoryEvent
-from license_manager.domain.identity import Role
-from license_manager.domain.license_keys import KeyStatus, LicenseKey, refuse_redemption
-from license_manager.domain.licensing import ProductState
+from license_manager.domain.license_keys import KeyStatus, LicenseKey
 from license_manager.domain.orgs import Member
 from license_manager.domain.throttle import FailureWindow
 from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.domain.vendor import VendorEvent
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
-from license_manager.store.history import put_event
-from license_manager.store.licensing import get_many, state_put
-from license_manager.store.orgs import member_from_item, membership_check
+from license_manager.store.orgs import member_from_item
 
 _KEY_TIMES = ("issued_at", "redeemed_at", "revoked_at")
 
@@ -82,10 +73,14 @@ def vendor_event_put(event: VendorEvent) -> dynamo.TxAction:
 # -- issuing and revoking --------------------------------------------------------------------------
 
 
-def put_batch(batch: Sequence[LicenseKey], event: VendorEvent) -> None:
+def put_batch(batch: Sequence[LicenseKey], event: VendorEvent, also: Sequence[dynamo.TxAction] = ()) -> None:
     """All keys of a batch and its log line, or none (a transaction holds at most 100 items)."""
     dynamo.transact(
-        [*(dynamo.put(key_item(k), condition="attribute_not_exists(PK)") for k in batch), vendor_event_put(event)]
+        [
+            *(dynamo.put(key_item(k), condition="attribute_not_exists(PK)") for k in batch),
+            vendor_event_put(event),
+            *also,
+        ]
     )
 
 
@@ -94,47 +89,35 @@ def get_key(key_id: str) -> LicenseKey | None:
     return key_from_item(item) if item else None
 
 
-class AlreadyRevoked(Exception):
-    """Another revocation got there first (the vendor's intent is met either way)."""
-
-    def __init__(self, key: LicenseKey) -> None:
-        super().__init__(key.key_id)
-        self.key = key
-
-
-def revoke(key: LicenseKey, at: datetime, by: str, event: VendorEvent) -> LicenseKey:
-    """The key, revoked now, or as another revocation left it a moment ago."""
-
-    def refused(old: Item | None) -> Exception:
-        if old is None:
-            return NotFound("No license key has this id.")
-        if old.get("status") == KeyStatus.REVOKED.value:
-            return AlreadyRevoked(key_from_item(old))
-        return Conflict(
-            "This key has been redeemed meanwhile; a redeemed key cannot be revoked.", code="already_redeemed"
-        )
-
-    try:
-        dynamo.transact(
-            [
-                dynamo.update(
-                    keys.license_key(key.key_id),
-                    "SET #status = :revoked, revoked_at = :at, revoked_by = :by",
-                    condition="#status = :issued",
-                    names={"#status": "status"},
-                    values={
-                        ":revoked": KeyStatus.REVOKED.value,
-                        ":issued": KeyStatus.ISSUED.value,
-                        ":at": to_iso(at),
-                        ":by": by,
-                    },
-                    on_fail=refused,
-                ),
-                vendor_event_put(event),
-            ]
-        )
-    except AlreadyRevoked as earlier:
-        return earlier.key
+def revoke(
+    key: LicenseKey,
+    at: datetime,
+    by: str,
+    event: VendorEvent,
+    *,
+    on_refused: Callable[[LicenseKey | None], Exception],
+    also: Sequence[dynamo.TxAction] = (),
+) -> LicenseKey:
+    """The key, revoked now, only if it is still issued; `on_refused` gets the key as it is now."""
+    dynamo.transact(
+        [
+            dynamo.update(
+                keys.license_key(key.key_id),
+                "SET #status = :revoked, revoked_at = :at, revoked_by = :by",
+                condition="#status = :issued",
+                names={"#status": "status"},
+                values={
+                    ":revoked": KeyStatus.REVOKED.value,
+                    ":issued": KeyStatus.ISSUED.value,
+                    ":at": to_iso(at),
+                    ":by": by,
+                },
+                on_fail=lambda old: on_refused(key_from_item(old) if old else None),
+            ),
+            vendor_event_put(event),
+            *also,
+        ]
+    )
     return replace(key, status=KeyStatus.REVOKED, revoked_at=at, revoked_by=by)
 
 
@@ -148,91 +131,98 @@ class RedemptionRead:
     failures: FailureWindow | None
 
 
+def _window(item: Item | None) -> FailureWindow | None:
+    return FailureWindow(parse_iso(item["window_start"]), int(item["failures"])) if item else None
+
+
 def read_for_redemption(org_id: str, email: str, key_id: str) -> RedemptionRead:
     """Call 1 of at most 3: membership, key and the org's failure window, in one consistent read."""
-    items = get_many([keys.member_key(org_id, email), keys.license_key(key_id), keys.throttle_key(org_id)])
+    member_key = keys.member_key(org_id, email)
+    items = dynamo.get_many([member_key, keys.license_key(key_id), keys.throttle_key(org_id)])
     by_sk = {i["SK"]: i for i in items}
-    member = by_sk.get(keys.member_key(org_id, email)["SK"])
+    member = by_sk.get(member_key["SK"])
     key = by_sk.get(keys.KEY_SK)
-    window = by_sk.get(keys.THROTTLE_SK)
     return RedemptionRead(
         member=member_from_item(member) if member else None,
         key=key_from_item(key) if key else None,
-        failures=FailureWindow(parse_iso(window["window_start"]), int(window["failures"])) if window else None,
+        failures=_window(by_sk.get(keys.THROTTLE_SK)),
     )
 
 
-def redeem(
-    member: Member,
-    key: LicenseKey,
-    *,
-    redeemed_at: datetime,
-    before_version: int,
-    after: ProductState,
-    events: Sequence[HistoryEvent],
-    roles: Sequence[Role],
-    outbox: Sequence[dynamo.TxAction] = (),
-) -> None:
-    """Call 3 of 3, one transaction: the key becomes redeemed (only if still issued), the state
-    takes the licenses (only if unchanged since read), the events are written, and the caller is
-    still admin. Exactly-once: a second redemption of the key fails its condition."""
-
-    def key_refused(old: Item | None) -> Exception:
-        refuse_redemption(key_from_item(old) if old else None, member.org_id)
-        return Conflict("This license key has already been redeemed.", code="already_redeemed")
-
-    dynamo.transact(
-        [
-            membership_check(member, roles),
-            dynamo.update(
-                keys.license_key(key.key_id),
-                "SET #status = :redeemed, redeemed_org_id = :org, redeemed_by = :by, redeemed_at = :at",
-                condition="#status = :issued",
-                names={"#status": "status"},
-                values={
-                    ":redeemed": KeyStatus.REDEEMED.value,
-                    ":issued": KeyStatus.ISSUED.value,
-                    ":org": member.org_id,
-                    ":by": member.email,
-                    ":at": to_iso(redeemed_at),
-                },
-                on_fail=key_refused,
-            ),
-            state_put(before_version, after),
-            *(put_event(member.org_id, e) for e in events),
-            *outbox,
-        ]
+def redeem_action(
+    key: LicenseKey, org_id: str, by: str, at: datetime, on_refused: Callable[[LicenseKey | None], Exception]
+) -> dynamo.TxAction:
+    """For the redemption's transaction: the key becomes redeemed, only if it is still issued
+    (exactly once). `on_refused` gets the key as it is now and returns the error to raise."""
+    return dynamo.update(
+        keys.license_key(key.key_id),
+        "SET #status = :redeemed, redeemed_org_id = :org, redeemed_by = :by, redeemed_at = :at",
+        condition="#status = :issued",
+        names={"#status": "status"},
+        values={
+            ":redeemed": KeyStatus.REDEEMED.value,
+            ":issued": KeyStatus.ISSUED.value,
+            ":org": org_id,
+            ":by": by,
+            ":at": to_iso(at),
+        },
+        on_fail=lambda old: on_refused(key_from_item(old) if old else None),
     )
 
 
-def record_failure(org_id: str, before: FailureWindow | None, after: FailureWindow) -> None:
-    """Count one failed redemption (the only write of a failed one). Same window: an atomic
-    increment; a new window: replace the old one, unless another request just did."""
-    try:
-        if before is not None and before.window_start == after.window_start:
-            dynamo.client().update_item(
-                TableName=dynamo.table_name(),
-                Key=dynamo.to_attrs(keys.throttle_key(org_id)),
-                UpdateExpression="SET failures = failures + :one",
-                ConditionExpression="window_start = :ws",
-                ExpressionAttributeValues=dynamo.to_attrs({":one": 1, ":ws": to_iso(after.window_start)}),
+def window_not_full(
+    org_id: str, open_since: datetime, limit: int, on_full: Callable[[FailureWindow | None], Exception]
+) -> dynamo.TxAction:
+    """For the redemption's transaction: the org's failure window is not full."""
+    return dynamo.condition_check(
+        keys.throttle_key(org_id),
+        "attribute_not_exists(PK) OR window_start <= :since OR failures < :limit",
+        values={":since": to_iso(open_since), ":limit": limit},
+        on_fail=lambda old: on_full(_window(old)),
+    )
+
+
+class _Full(Exception):
+    def __init__(self, window: FailureWindow | None) -> None:
+        super().__init__("full")
+        self.window = window
+
+
+class _Closed(Exception):
+    """The window has ended (or there is none): a new one starts."""
+
+
+def count_failure(org_id: str, now: datetime, open_since: datetime, limit: int) -> FailureWindow | None:
+    """Count one failed redemption in the org's window, atomically and only if the window is not
+    full: returns None once counted, or the full window (nothing counted). A window that has
+    ended is replaced by a new one starting now, unless another request just did that."""
+    since = to_iso(open_since)
+    for _ in range(5):  # each round loses only to another request that made progress
+        try:
+            dynamo.write(
+                dynamo.update(
+                    keys.throttle_key(org_id),
+                    "SET failures = failures + :one",
+                    condition="window_start > :since AND failures < :limit",
+                    values={":one": 1, ":since": since, ":limit": limit},
+                    on_fail=lambda old: _Full(_window(old)) if old and old["window_start"] > since else _Closed(),
+                )
             )
-        else:
-            item = {
-                **keys.throttle_key(org_id),
-                "type": "throttle",
-                "window_start": to_iso(after.window_start),
-                "failures": after.failures,
-            }
-            params: dict[str, Any] = {"TableName": dynamo.table_name(), "Item": dynamo.to_attrs(item)}
-            if before is None:
-                params["ConditionExpression"] = "attribute_not_exists(PK)"
-            else:
-                params["ConditionExpression"] = "window_start = :ws"
-                params["ExpressionAttributeValues"] = dynamo.to_attrs({":ws": to_iso(before.window_start)})
-            dynamo.client().put_item(**params)
-    except ClientError as err:
-        if dynamo.error_code(err) != "ConditionalCheckFailedException":
-            dynamo.raise_mapped(err)
-            raise
-        # another failed redemption moved the window at the same moment; it was counted there
+            return None
+        except _Full as full:
+            return full.window
+        except _Closed:
+            pass
+        try:
+            dynamo.write(
+                dynamo.put(
+                    {**keys.throttle_key(org_id), "type": "throttle", "window_start": to_iso(now), "failures": 1},
+                    condition="attribute_not_exists(PK) OR window_start <= :since",
+                    values={":since": since},
+                    on_fail=lambda _old: _Closed(),
+                )
+            )
+            return None
+        except _Closed:
+            continue  # another failure opened the new window first: count in it
+    raise dynamo.busy()

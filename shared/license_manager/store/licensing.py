@@ -10,11 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from license_manager.domain.errors import StaleState
 from license_manager.domain.history import HistoryEvent
-from license_manager.domain.identity import Role
 from license_manager.domain.licensing import ProductState
 from license_manager.domain.orgs import Member, Org
 from license_manager.domain.renewals import next_due_at
@@ -22,7 +19,7 @@ from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
-from license_manager.store.orgs import member_from_item, membership_check, org_from_item
+from license_manager.store.orgs import member_from_item, org_from_item
 
 _TIMES = ("trial_started_at", "trial_ends_at", "activated_at")
 _INTS = (
@@ -73,25 +70,6 @@ def state_from_item(item: Item) -> ProductState:
     return ProductState(**data)
 
 
-def get_many(requested: list[dict[str, str]]) -> list[Item]:
-    """One consistent BatchGetItem (repeated only for keys DynamoDB left unprocessed)."""
-    table = dynamo.table_name()
-    request: dict[str, Any] = {table: {"Keys": [dynamo.to_attrs(k) for k in requested], "ConsistentRead": True}}
-    found: list[Item] = []
-    for attempt in range(1, 6):
-        try:
-            resp = dynamo.client().batch_get_item(RequestItems=request)
-        except ClientError as err:
-            dynamo.raise_mapped(err)
-            raise
-        found.extend(dynamo.from_attrs(i) for i in resp.get("Responses", {}).get(table, []))
-        request = resp.get("UnprocessedKeys") or {}
-        if not request:
-            return found
-        dynamo.sleep(dynamo.backoff(attempt))
-    raise dynamo.busy()
-
-
 @dataclass(frozen=True)
 class Loaded:
     member: Member | None
@@ -100,7 +78,7 @@ class Loaded:
 
 def load(org_id: str, email: str, product_id: str) -> Loaded:
     """The caller's membership and the product state, in one consistent read."""
-    items = get_many([keys.member_key(org_id, email), keys.product_key(org_id, product_id)])
+    items = dynamo.get_many([keys.member_key(org_id, email), keys.product_key(org_id, product_id)])
     member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
     state = next((state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)), None)
     return Loaded(member, state)
@@ -118,25 +96,16 @@ def state_put(before_version: int, after: ProductState) -> dynamo.TxAction:
 
 
 def write(
-    member: Member | None,
+    checks: Sequence[dynamo.TxAction],
     before_version: int,
     after: ProductState,
     events: Sequence[HistoryEvent],
-    *,
-    roles: Sequence[Role] = (),
-    outbox: Sequence[dynamo.TxAction] = (),
+    also: Sequence[dynamo.TxAction] = (),
 ) -> None:
-    """The new state, its history events and its notifications, in one transaction that also
-    re-checks, atomically, that nobody changed the state since it was read and (for a user's
-    change) that the caller still has one of `roles`. `member` None: the system (renewal sweep)."""
-    dynamo.transact(
-        [
-            *([membership_check(member, roles)] if member is not None else []),
-            state_put(before_version, after),
-            *(put_event(after.org_id, e) for e in events),
-            *outbox,
-        ]
-    )
+    """The new state and its history events in one transaction, with `checks` (the caller still
+    has the role) and `also` (notifications, the key being redeemed, the answer to remember):
+    atomically, and only if nobody changed the state since it was read."""
+    dynamo.transact([*checks, state_put(before_version, after), *(put_event(after.org_id, e) for e in events), *also])
 
 
 def get_state(org_id: str, product_id: str) -> ProductState | None:

@@ -1,18 +1,24 @@
-"""Organizations and memberships in the table."""
+"""Organizations and memberships in the table.
+
+ORG#<org_id>   ORG              the organization (name, owner_count)
+ORG#<org_id>   MEMBER#<email>   a membership; GSI1: USER#<email> / <name sort key>#<org_id>
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from license_manager.domain.errors import Conflict, DomainError, Forbidden, NotFound
+from license_manager.domain import orgs as rules
 from license_manager.domain.history import HistoryEvent
 from license_manager.domain.identity import Role
-from license_manager.domain.orgs import Member, Org, owner_delta
+from license_manager.domain.orgs import Member, Org
 from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
+
+OnMemberLost = Callable[[Member | None], Exception]
 
 
 def org_item(org: Org) -> Item:
@@ -41,7 +47,7 @@ def member_item(member: Member) -> Item:
     return {
         **keys.member_key(member.org_id, member.email),
         "GSI1PK": keys.user_gsi1pk(member.email),
-        "GSI1SK": keys.org_pk(member.org_id),
+        "GSI1SK": keys.user_gsi1sk(member.org_name, member.org_id),
         "type": "member",
         "org_id": member.org_id,
         "org_name": member.org_name,
@@ -63,50 +69,27 @@ def member_from_item(item: Item) -> Member:
     )
 
 
-def _org_gone(_old: Item | None) -> DomainError:
-    return NotFound("Organization not found.")
-
-
-def _membership_changed(_old: Item | None) -> DomainError:
-    return Conflict("The membership changed while the request ran; read it again and retry.")
-
-
-def _last_owner(_old: Item | None) -> DomainError:
-    return Conflict("This is the organization's last owner. Make another member owner first.", code="last_owner")
-
-
-def membership_check(member: Member, roles: Sequence[Role]) -> dynamo.TxAction:
-    """The caller still has one of `roles`, checked inside the transaction of the change (a
-    removed or demoted member's request in flight changes nothing)."""
+def membership_check(member: Member, roles: Sequence[Role], on_lost: OnMemberLost) -> dynamo.TxAction:
+    """The member still has one of `roles`, checked inside the transaction of the change (a
+    removed or demoted member's request in flight changes nothing). `on_lost` gets the
+    membership as it is now (None: gone) and returns the error to raise."""
     role_values = {f":r{i}": r.value for i, r in enumerate(roles)}
-    needed = " or ".join(r.value for r in roles)
-
-    def lost(old: Item | None) -> DomainError:
-        if old is None:
-            return NotFound("Organization not found.")
-        return Forbidden(f"This needs the {needed} role in the organization; you are {old.get('role')}.")
-
     return dynamo.condition_check(
         keys.member_key(member.org_id, member.email),
         f"#role IN ({', '.join(role_values)})",
         names={"#role": "role"},
         values=role_values,
-        on_fail=lost,
+        on_fail=lambda old: on_lost(member_from_item(old) if old else None),
     )
 
 
-def _owner_still(by: Member, target_email: str) -> list[dynamo.TxAction]:
-    """The acting owner is still owner, unless they act on their own membership (one action per
-    item per transaction; that item's own condition covers it then)."""
-    return [] if by.email == target_email else [membership_check(by, [Role.OWNER])]
-
-
-def create_org(org: Org, owner: Member, event: HistoryEvent) -> None:
+def create_org(org: Org, owner: Member, event: HistoryEvent, also: Sequence[dynamo.TxAction] = ()) -> None:
     dynamo.transact(
         [
             dynamo.put(org_item(org), condition="attribute_not_exists(PK)"),
             dynamo.put(member_item(owner), condition="attribute_not_exists(PK)"),
             put_event(org.org_id, event),
+            *also,
         ]
     )
 
@@ -114,6 +97,12 @@ def create_org(org: Org, owner: Member, event: HistoryEvent) -> None:
 def get_member(org_id: str, email: str) -> Member | None:
     item = dynamo.get(keys.member_key(org_id, email))
     return member_from_item(item) if item else None
+
+
+def get_members(org_id: str, emails: Sequence[str]) -> dict[str, Member]:
+    """Several memberships of one org in one consistent read, by email."""
+    items = dynamo.get_many([keys.member_key(org_id, e) for e in dict.fromkeys(emails)])
+    return {m.email: m for m in map(member_from_item, items)}
 
 
 def list_members(org_id: str) -> list[Member]:
@@ -127,95 +116,101 @@ def list_members(org_id: str) -> list[Member]:
     return [member_from_item(i) for i in items]
 
 
-def list_memberships_of(email: str) -> list[Member]:
-    """The orgs a user belongs to, through GSI1 (eventually consistent, like every GSI)."""
-    items = dynamo.query_all(
-        {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :u",
-            "ExpressionAttributeValues": dynamo.to_attrs({":u": keys.user_gsi1pk(email)}),
-        }
+def memberships_page(
+    email: str, limit: int, after: dict[str, str] | None
+) -> tuple[list[Member], dict[str, str] | None]:
+    """A page of the orgs a user belongs to, by org name, through GSI1 (eventually consistent,
+    like every GSI). Returns the position to continue after (None at the end)."""
+    params: dict[str, Any] = {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :u",
+        "ExpressionAttributeValues": dynamo.to_attrs({":u": keys.user_gsi1pk(email)}),
+        "Limit": limit + 1,  # one extra tells whether another page exists
+    }
+    if after is not None:
+        params["ExclusiveStartKey"] = dynamo.to_attrs(after)
+    items, _last = dynamo.query_page(params)
+    if len(items) <= limit:
+        return [member_from_item(i) for i in items], None
+    last = items[limit - 1]
+    return [member_from_item(i) for i in items[:limit]], {k: last[k] for k in ("PK", "SK", "GSI1PK", "GSI1SK")}
+
+
+def _owner_count(org_id: str, delta: int, on_last_owner: bool) -> dynamo.TxAction:
+    """The org's owner count moves by `delta`; when an owner goes, at least one must remain."""
+    keeps_an_owner = delta < 0 and on_last_owner
+    return dynamo.update(
+        keys.org_key(org_id),
+        "SET owner_count = owner_count + :d",
+        condition="owner_count > :one" if keeps_an_owner else "attribute_exists(PK)",
+        values={":d": delta, ":one": 1} if keeps_an_owner else {":d": delta},
+        on_fail=lambda _old: rules.last_owner() if keeps_an_owner else rules.org_not_found(),
     )
-    return [member_from_item(i) for i in items]
 
 
-def add_member(by: Member, member: Member, event: HistoryEvent) -> None:
-    """New member + owner count + history, atomically; the org must still exist and `by` still
-    be its owner."""
-    delta = owner_delta(None, member.role)
+def _role_still(member: Member) -> dict[str, Any]:
+    return {
+        "condition": "#role = :before",
+        "names": {"#role": "role"},
+        "values": {":before": member.role.value},
+        "on_fail": lambda _old: rules.membership_changed(),
+    }
+
+
+def add_member(
+    acting: Sequence[dynamo.TxAction], member: Member, event: HistoryEvent, also: Sequence[dynamo.TxAction] = ()
+) -> None:
+    """New member + owner count + history, atomically, with the acting owner's `acting` checks."""
     dynamo.transact(
         [
-            *_owner_still(by, member.email),
-            dynamo.update(
-                keys.org_key(member.org_id),
-                "SET owner_count = owner_count + :d",
-                condition="attribute_exists(PK)",
-                values={":d": delta},
-                on_fail=_org_gone,
-            ),
+            *acting,
+            _owner_count(member.org_id, rules.owner_delta(None, member.role), on_last_owner=False),
             dynamo.put(
                 member_item(member),
                 condition="attribute_not_exists(PK)",
-                on_fail=lambda _old: Conflict(f"{member.email} is already a member.", code="already_member"),
+                on_fail=lambda _old: rules.already_member(member.email),
             ),
             put_event(member.org_id, event),
+            *also,
         ]
     )
 
 
-def change_role(by: Member, before: Member, after: Role, event: HistoryEvent) -> None:
-    """Change a member's role, provided it is still what the decision was based on.
-
-    Demoting an owner requires another owner to remain, checked in the same transaction, so two
-    owners demoting each other at once cannot leave the org without one.
-    """
-    delta = owner_delta(before.role, after)
-    org_condition = "attribute_exists(PK)" if delta >= 0 else "owner_count > :one"
-    org_values: dict[str, Any] = {":d": delta} if delta >= 0 else {":d": delta, ":one": 1}
+def change_role(
+    acting: Sequence[dynamo.TxAction],
+    before: Member,
+    after: Role,
+    event: HistoryEvent,
+    also: Sequence[dynamo.TxAction] = (),
+) -> None:
+    """Change a member's role, provided it is still what the decision was based on. Demoting an
+    owner requires another owner to remain, checked in the same transaction, so two owners
+    demoting each other at once cannot leave the org without one."""
+    role = _role_still(before)
     dynamo.transact(
         [
-            *_owner_still(by, before.email),
-            dynamo.update(
-                keys.org_key(before.org_id),
-                "SET owner_count = owner_count + :d",
-                condition=org_condition,
-                values=org_values,
-                on_fail=_last_owner if delta < 0 else _org_gone,
-            ),
+            *acting,
+            _owner_count(before.org_id, rules.owner_delta(before.role, after), on_last_owner=True),
             dynamo.update(
                 keys.member_key(before.org_id, before.email),
                 "SET #role = :after",
-                condition="#role = :before",
-                names={"#role": "role"},
-                values={":after": after.value, ":before": before.role.value},
-                on_fail=_membership_changed,
+                condition=role["condition"],
+                names=role["names"],
+                values={**role["values"], ":after": after.value},
+                on_fail=role["on_fail"],
             ),
             put_event(before.org_id, event),
+            *also,
         ]
     )
 
 
-def remove_member(by: Member, member: Member, event: HistoryEvent) -> None:
-    delta = owner_delta(member.role, None)
-    org_condition = "attribute_exists(PK)" if delta == 0 else "owner_count > :one"
-    org_values: dict[str, Any] = {":d": delta} if delta == 0 else {":d": delta, ":one": 1}
+def remove_member(acting: Sequence[dynamo.TxAction], member: Member, event: HistoryEvent) -> None:
     dynamo.transact(
         [
-            *_owner_still(by, member.email),
-            dynamo.update(
-                keys.org_key(member.org_id),
-                "SET owner_count = owner_count + :d",
-                condition=org_condition,
-                values=org_values,
-                on_fail=_last_owner if delta < 0 else _org_gone,
-            ),
-            dynamo.delete(
-                keys.member_key(member.org_id, member.email),
-                condition="#role = :role",
-                names={"#role": "role"},
-                values={":role": member.role.value},
-                on_fail=_membership_changed,
-            ),
+            *acting,
+            _owner_count(member.org_id, rules.owner_delta(member.role, None), on_last_owner=True),
+            dynamo.delete(keys.member_key(member.org_id, member.email), **_role_still(member)),
             put_event(member.org_id, event),
         ]
     )

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from license_manager.domain.renewals import Notification
 from license_manager.domain.timefmt import to_iso
 from license_manager.store import dynamo, keys
@@ -43,7 +41,7 @@ def detail(notification: Notification, event_id: str, occurred_at: datetime) -> 
         "wallet": n.wallet,
         "consumed_from_wallet": n.consumed,
         "shortfall": n.shortfall,
-        "licenses_to_buy": n.licenses_to_buy,
+        "licenses_to_buy_before_next_renewal": n.licenses_to_buy_before_next_renewal,
     }
 
 
@@ -70,18 +68,4 @@ def pending(page_size: int = 100) -> Iterator[list[Pending]]:
 
 
 def delete(event_ids: list[str]) -> None:
-    for start in range(0, len(event_ids), 25):
-        requests: Any = [
-            {"DeleteRequest": {"Key": dynamo.to_attrs(keys.outbox_key(e))}} for e in event_ids[start : start + 25]
-        ]
-        pending_requests: Any = {dynamo.table_name(): requests}
-        for attempt in range(1, 6):
-            try:
-                resp = dynamo.client().batch_write_item(RequestItems=pending_requests)
-            except ClientError as err:
-                dynamo.raise_mapped(err)
-                raise
-            pending_requests = resp.get("UnprocessedItems") or {}
-            if not pending_requests:
-                break
-            dynamo.sleep(dynamo.backoff(attempt))
+    dynamo.delete_many([keys.outbox_key(e) for e in event_ids])

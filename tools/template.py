@@ -1,4 +1,5 @@
-"""What the dev server and the tests take from template.yaml: the routes and the table."""
+"""What the dev server, the tests and the tools take from template.yaml: the routes, the table,
+the KMS keys, and each function's environment."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def load(path: Path = TEMPLATE) -> dict[str, Any]:
     if template is None:
         raise ValueError(f"cannot read {path}: {matches}")
     return dict(template)
+
+
+class TemplateError(ValueError):
+    """template.yaml says something the local tools cannot reproduce."""
 
 
 @dataclass(frozen=True)
@@ -125,5 +130,47 @@ def table_definition(template: dict[str, Any] | None = None, logical_id: str = "
 
 
 def create_table(client: Any, table_name: str) -> None:
+    """The table as declared, its time-to-live setting included."""
     client.create_table(TableName=table_name, **table_definition())
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    ttl = load()["Resources"]["Table"]["Properties"].get("TimeToLiveSpecification")
+    if ttl:
+        client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"AttributeName": str(ttl["AttributeName"]), "Enabled": bool(ttl["Enabled"])},
+        )
+
+
+def kms_keys(template: dict[str, Any] | None = None) -> dict[str, dict[str, str]]:
+    """KMS keys by logical id: create_key() arguments (KeySpec, KeyUsage, Description)."""
+    template = template or load()
+    return {
+        str(logical_id): {
+            name: str(resource["Properties"][name])
+            for name in ("KeySpec", "KeyUsage", "Description")
+            if name in resource["Properties"]
+        }
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::KMS::Key"
+    }
+
+
+def _resolve(value: Any, refs: dict[str, str], where: str) -> str:
+    """A variable's value: a plain scalar, or a !Ref to a parameter or resource given in `refs`."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and str(value["Ref"]) in refs:
+            return refs[str(value["Ref"])]
+        raise TemplateError(f"{where}: cannot resolve {value} locally; add it to the dev server's references")
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def function_environment(function: str, refs: dict[str, str], template: dict[str, Any] | None = None) -> dict[str, str]:
+    """The environment variables `function` gets in AWS: Globals, then its own; each !Ref resolved
+    through `refs` (parameter defaults are filled in here)."""
+    template = template or load()
+    params = {str(k): str(v["Default"]) for k, v in template.get("Parameters", {}).items() if "Default" in v}
+    known = {**params, **refs}
+    globals_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    props = template["Resources"][function]["Properties"]
+    own = props.get("Environment", {}).get("Variables", {})
+    return {str(k): _resolve(v, known, f"{function}.{k}") for k, v in {**globals_vars, **own}.items()}

@@ -1,0 +1,233 @@
+"""How every use case changes state: authorize -> load -> decide -> commit.
+
+- `authorize(caller, org_id, min_role)` gives an `Access`: impossible org ids are refused here
+  (404, no database call). `Access.admit(member)` is the check made on the membership as read
+  (404 for non-members, 403 for a weaker role) and gives a `Grant`, whose `still_held()` is the
+  SAME rule as a condition inside the transaction of the change, so a member removed or demoted
+  while their request runs changes nothing. Both come from `identity.roles_at_least`.
+- `commit()` writes a licensing change: the new state on the version it was read at, its history
+  events and its notifications, numbered in the order they happened, in one transaction.
+- `retry_on_stale()` runs a read-decide-write again when someone changed the state between the
+  read and the write (optimistic locking), a bounded number of times within the time budget.
+- `once()` makes a request sent with an Idempotency-Key happen once: its answer is written in the
+  same transaction as its change, and a retry gets that answer back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import TypeAdapter
+
+from license_manager import clock, deadline, ids, settings
+from license_manager.domain import licensing
+from license_manager.domain.errors import InvalidInput, StaleState, Unavailable
+from license_manager.domain.history import SYSTEM_ACTOR, HistoryEvent
+from license_manager.domain.identity import Caller, Role, role_allows, role_refused, roles_at_least
+from license_manager.domain.licensing import Change, Figures, ProductState
+from license_manager.domain.orgs import Member, org_not_found, possible_org_id
+from license_manager.domain.renewals import Notification, renewal_notifications
+from license_manager.store import answers, dynamo, encryption, outbox
+from license_manager.store import licensing as store
+from license_manager.store.orgs import membership_check
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 8
+# A transaction holds at most 100 actions: a change that must first process more renewals than
+# this (after a long outage, or a dev clock moved years ahead) processes them in steps first.
+MAX_RENEWALS_PER_WRITE = 20
+
+
+# -- who may do it ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A member allowed to act; `still_held()` re-checks it inside the transaction."""
+
+    member: Member
+    min_role: Role
+
+    def refusal(self, now: Member | None) -> Exception:
+        return org_not_found() if now is None else role_refused(now.role, self.min_role)
+
+    def still_held(self) -> dynamo.TxAction:
+        return membership_check(self.member, roles_at_least(self.min_role), self.refusal)
+
+
+@dataclass(frozen=True)
+class Access:
+    caller: Caller
+    org_id: str
+    min_role: Role
+
+    def admit(self, member: Member | None) -> Grant:
+        """The check on the membership as read: 404 for non-members (no hint the org exists),
+        403 for a role too weak."""
+        if member is None or member.org_id != self.org_id:
+            raise org_not_found()
+        if not role_allows(member.role, self.min_role):
+            raise role_refused(member.role, self.min_role)
+        return Grant(member, self.min_role)
+
+
+def authorize(caller: Caller, org_id: str, min_role: Role) -> Access:
+    if not possible_org_id(org_id):
+        raise org_not_found()
+    return Access(caller, org_id, min_role)
+
+
+# -- what is written ------------------------------------------------------------------------------
+
+
+def history_events(change: Change, actor: str, now: datetime) -> list[HistoryEvent]:
+    """The history events of a change, in order (their ids sort in that order); renewal steps are
+    done by `system`, whoever triggered them. A history event carries the figures by name."""
+    return [
+        HistoryEvent(
+            event_id=ids.new_event_id(now, seq),
+            at=now,
+            actor=SYSTEM_ACTOR if figures.system else actor,
+            action=figures.action,
+            product_id=change.after.product_id,
+            **_figures(figures),
+        )
+        for seq, figures in enumerate(change.events)
+    ]
+
+
+def _figures(figures: Figures) -> dict[str, object]:
+    return {k: v for k, v in asdict(figures).items() if k not in ("action", "system")}
+
+
+def notification_puts(notifications: Sequence[Notification], now: datetime) -> list[dynamo.TxAction]:
+    """Outbox records, in order (their ids sort in that order)."""
+    return [outbox.put(n, ids.new_event_id(now, seq), now) for seq, n in enumerate(notifications)]
+
+
+def commit(
+    grant: Grant | None,
+    change: Change,
+    actor: str,
+    now: datetime,
+    *,
+    notices: Sequence[Notification] = (),
+    also: Sequence[dynamo.TxAction] = (),
+) -> ProductState:
+    """Write a licensing change in one transaction: the grant re-checked (None: the system), the
+    state on the version it was read at, its history events, the notifications its renewals call
+    for plus `notices`, and `also`. Returns the state as written (its new version)."""
+    store.write(
+        [grant.still_held()] if grant is not None else [],
+        change.before.version,
+        change.after,
+        history_events(change, actor, now),
+        [*notification_puts([*renewal_notifications(change), *notices], now), *also],
+    )
+    return replace(change.after, version=change.before.version + 1)
+
+
+def settle_backlog(grant: Grant | None, state: ProductState, now: datetime) -> ProductState:
+    """Process due renewals in steps of MAX_RENEWALS_PER_WRITE until what is left fits in one
+    transaction with the change to come. Each step is atomic on its own, like the sweep's."""
+    while licensing.renewals_due(state, now) > MAX_RENEWALS_PER_WRITE:
+        state = commit(grant, licensing.catch_up(state, now, limit=MAX_RENEWALS_PER_WRITE), SYSTEM_ACTOR, now)
+    return state
+
+
+def retry_on_stale(attempt: Callable[[], T], *, busy: str) -> T:
+    """Run read-decide-write `attempt` until its write is not refused as stale. Bounded, jittered,
+    within the time budget; then the client gets 503 with Retry-After."""
+    attempt_number = 0
+    while True:
+        attempt_number += 1
+        try:
+            return attempt()
+        except StaleState:
+            wait = dynamo.backoff(attempt_number)
+            if not dynamo.may_retry(attempt_number, wait, MAX_ATTEMPTS):
+                raise Unavailable(busy, retry_after=1) from None
+            deadline.sleep(wait)
+
+
+# -- once: idempotency keys -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """A request's Idempotency-Key, made by the API layer: `scope` identifies the key of this
+    caller, `fingerprint` the request (method, path, body)."""
+
+    scope: str
+    fingerprint: str
+
+
+class Codec(Protocol[T]):
+    """How a result is remembered: JSON, plus a secret part to keep encrypted (or None)."""
+
+    def dump(self, result: T) -> tuple[str, bytes | None]: ...
+
+    def load(self, payload: str, secret: bytes | None) -> T: ...
+
+
+class JsonCodec(Generic[T]):
+    def __init__(self, kind: type[T]) -> None:
+        self._adapter = TypeAdapter(kind)
+
+    def dump(self, result: T) -> tuple[str, bytes | None]:
+        return self._adapter.dump_json(result).decode(), None
+
+    def load(self, payload: str, secret: bytes | None) -> T:
+        return self._adapter.validate_json(payload)
+
+
+Remember = Callable[[T], list[dynamo.TxAction]]
+
+
+class _Taken(Exception):
+    def __init__(self, answer: answers.Answer) -> None:
+        super().__init__("answer already remembered")
+        self.answer = answer
+
+
+def _context(key: RequestKey) -> dict[str, str]:
+    return {"purpose": "idempotent-answer", "scope": key.scope}
+
+
+def _replay(key: RequestKey, codec: Codec[T], answer: answers.Answer) -> T:
+    if answer.fingerprint != key.fingerprint:
+        raise InvalidInput(
+            "This Idempotency-Key was already used for a different request; use a new key for a new request.",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    secret = encryption.decrypt(answer.sealed, _context(key)) if answer.sealed is not None else None
+    return codec.load(answer.payload, secret)
+
+
+def once(key: RequestKey | None, codec: Codec[T], run: Callable[[Remember[T]], T]) -> T:
+    """Run `run` once per Idempotency-Key. `run` gets `remember`, which turns its result into the
+    actions to add to the transaction of its change. A retry with the same key (within the
+    settings' idempotency hours) gets the first result back and changes nothing; the same key
+    with another request is 422. Without a key, `run` simply runs."""
+    if key is None:
+        return run(lambda _result: [])
+    earlier = answers.get(key.scope, clock.now())
+    if earlier is not None:
+        return _replay(key, codec, earlier)
+
+    def remember(result: T) -> list[dynamo.TxAction]:
+        payload, secret = codec.dump(result)
+        sealed = encryption.encrypt(secret, _context(key)) if secret is not None else None
+        now = clock.now()
+        expires = now + timedelta(hours=settings.current().idempotency_hours)
+        return [answers.put(key.scope, answers.Answer(key.fingerprint, payload, sealed), now, expires, _Taken)]
+
+    try:
+        return run(remember)
+    except _Taken as taken:  # the same request, at the same time, committed first
+        return _replay(key, codec, taken.answer)
