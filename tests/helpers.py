@@ -56,6 +56,7 @@ def http_event(
     claims: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, based on SAM's generated one."""
     event = copy.deepcopy(_template_event())
@@ -67,6 +68,7 @@ def http_event(
     event["requestContext"]["routeKey"] = event["routeKey"]
     event["requestContext"]["requestId"] = str(uuid.uuid4())
     event["headers"] = {"content-type": content_type} if (body is not None or raw_body is not None) else {}
+    event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})  # API Gateway lower-cases names
     event.pop("cookies", None)
     event.pop("pathParameters", None)
     event.pop("stageVariables", None)

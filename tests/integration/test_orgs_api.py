@@ -294,3 +294,41 @@ def test_an_owner_removed_while_their_request_runs_changes_nothing(monkeypatch: 
     assert reply.status == 404
     members = {m["email"]: m["role"] for m in call("GET", f"/orgs/{org_id}/members", a).body["members"]}
     assert members == {a: "owner"}
+
+
+def test_my_orgs_come_a_page_at_a_time_by_name() -> None:
+    # Given a user in seven orgs
+    alice = unique_email("alice")
+    names = ["delta", "Alpha", "charlie", "Echo", "bravo", "golf", "Foxtrot"]
+    ids = {name: new_org(alice, name) for name in names}
+    # When she pages through them three at a time
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = call("GET", "/orgs", alice, query=query).body
+        seen += [o["org_id"] for o in page["orgs"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    # Then she sees each once, by name regardless of case, in three pages
+    assert seen == [ids[n] for n in sorted(names, key=str.casefold)]
+    assert pages == 3
+
+
+@pytest.mark.parametrize("cursor", ["nope", "e30", "eyJiIjoib3Jnczpzb21lb25lQGVsc2UuY29tIiwicCI6e319"])
+def test_a_cursor_that_is_not_ours_is_422(cursor: str) -> None:
+    reply = call("GET", "/orgs", unique_email(), query={"cursor": cursor})
+    assert reply.status == 422
+    assert reply.body["field"] == "cursor"
+
+
+def test_another_users_cursor_is_refused() -> None:
+    alice, bob = unique_email("alice"), unique_email("bob")
+    for name in ("a", "b"):
+        new_org(alice, name)
+    cursor = call("GET", "/orgs", alice, query={"limit": "1"}).body["next_cursor"]
+    assert cursor
+    assert call("GET", "/orgs", bob, query={"cursor": cursor}).status == 422
