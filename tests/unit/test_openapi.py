@@ -60,7 +60,8 @@ def test_examples_and_patterns_hold_what_the_api_checks() -> None:
     assert is_valid(normalize(example))
     country = next(p for p in DOC["paths"]["/resellers"]["get"]["parameters"] if p["name"] == "country")
     pattern = country["schema"]["anyOf"][0]["pattern"] if "anyOf" in country["schema"] else country["schema"]["pattern"]
-    assert re.fullmatch(pattern, "SE") and not re.fullmatch(pattern, "Sweden")
+    assert re.fullmatch(pattern, "SE")
+    assert not re.fullmatch(pattern, "Sweden")
     email_pattern = schemas["MemberIn"]["properties"]["email"]["pattern"]
     assert re.fullmatch(email_pattern, "bob@example.com")
     assert not re.fullmatch(email_pattern, "000")
