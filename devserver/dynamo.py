@@ -24,6 +24,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devserver import moto_patches
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 TOKEN_WINDOW_SECONDS = 600  # DynamoDB keeps a ClientRequestToken for 10 minutes
@@ -115,6 +117,7 @@ def serialized(app: WsgiApp, lock: threading.Lock) -> WsgiApp:
 class EmbeddedDynamo:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.lock = threading.Lock()
+        moto_patches.apply()  # before moto serves anything: see devserver/moto_patches.py
         app = serialized(DomainDispatcherApplication(create_backend_app), self.lock)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="dynamodb", daemon=True)

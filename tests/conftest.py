@@ -8,10 +8,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devserver import moto_patches
 from license_manager import clock, settings
 from license_manager.store import dynamo, encryption, events
 from tools.template import create_table, kms_keys
 
+moto_patches.apply()  # moto's DynamoDB without whole-table copies or kept items
 TABLE = "license-manager-test"
 
 

@@ -63,8 +63,11 @@ class Faulty:
                 raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, name)
             if hit and self.kind == "conflict":
                 reasons = [{"Code": "TransactionConflict"} for _ in params["TransactItems"]]
-                error = {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}}
-                raise ClientError({**error, "CancellationReasons": reasons}, name)
+                error: Any = {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": reasons,
+                }
+                raise ClientError(error, name)
             if hit and self.kind == "crash_before":
                 raise Crash
             result = method(**params)
