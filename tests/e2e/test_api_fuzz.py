@@ -26,7 +26,7 @@ STATEFUL_SCENARIOS = int(os.environ.get("SCHEMATHESIS_STATEFUL_SCENARIOS", "20")
 
 
 @schemathesis.check
-def problem_json_errors(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def problem_json_errors(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Every 4xx/5xx is RFC 9457 problem+json carrying type, title, status and detail."""
     if response.status_code < 400:
         return None
@@ -65,7 +65,9 @@ def auth_headers(base_url: str) -> dict[str, str]:
 
 @schema.parametrize()
 @hypothesis.settings(deadline=None)
-def test_every_operation_answers_within_its_contract(case: Case, base_url: str, auth_headers: dict[str, str]) -> None:
+def test_every_operation_answers_within_its_contract(
+    case: Case[Any], base_url: str, auth_headers: dict[str, str]
+) -> None:
     case.call_and_validate(base_url=base_url, headers=auth_headers)
 
 
@@ -76,7 +78,7 @@ def test_workflows_that_follow_the_links_answer_within_the_contract(
     base_url: str, auth_headers: dict[str, str]
 ) -> None:
     class Workflow(APIWorkflow):  # type: ignore[misc, valid-type]
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
             return {"base_url": base_url, "headers": auth_headers}
 
     hypothesis.seed(SEED)(Workflow)
