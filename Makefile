@@ -9,19 +9,26 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+COVERAGE := --cov --cov-report=term --cov-fail-under=85
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test lint format typecheck template openapi bench build deploy clean
+.PHONY: help install dev test test-unit test-integration test-e2e soak lint format typecheck template openapi \
+	hooks bench build deploy clean
 
 help:
-	@echo "make dev      run the API locally (embedded DynamoDB, dev tokens, dev clock)"
-	@echo "make test     lint + types + template + openapi freshness + unit/integration/e2e tests"
-	@echo "make lint     ruff + mypy + cfn-lint only"
-	@echo "make openapi  regenerate docs/openapi.json from the code"
-	@echo "make bench    run the benchmarks and write docs/benchmarks.md"
-	@echo "make build    sam build (SAM CLI in its own venv, $(SAM_VENV))"
-	@echo "make deploy   sam deploy --guided"
+	@echo "make dev               run the API locally (embedded DynamoDB, dev tokens, dev clock)"
+	@echo "make test              lint + types + template + every test, with coverage"
+	@echo "make test-unit         the pure rules only (seconds)"
+	@echo "make test-integration  handlers and store against moto, in-process"
+	@echo "make test-e2e          the dev server over HTTP, the API fuzzer included"
+	@echo "make soak              the fuzzer and the stateful test with a large budget"
+	@echo "make lint              ruff (with the complexity gate) + mypy + cfn-lint"
+	@echo "make hooks             install the git pre-commit hooks (ruff, mypy, OpenAPI freshness)"
+	@echo "make openapi           regenerate docs/openapi.json from the code"
+	@echo "make bench             run the benchmarks and write docs/benchmarks.md"
+	@echo "make build             sam build (SAM CLI in its own venv, $(SAM_VENV))"
+	@echo "make deploy            sam deploy --guided"
 
 # The virtualenv is (re)built whenever the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -51,8 +58,27 @@ typecheck: $(STAMP)
 template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
+# unit + integration in-process, with coverage; then the e2e tests (their code runs in the dev
+# server's processes, and tracing the fuzzer would only slow it down)
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not e2e" $(COVERAGE)
+	$(BIN)/python -m pytest -m e2e
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit
+
+test-integration: $(STAMP)
+	$(BIN)/python -m pytest -m integration
+
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e
+
+soak: $(STAMP)
+	SCHEMATHESIS_MAX_EXAMPLES=300 SCHEMATHESIS_STATEFUL_SCENARIOS=150 STATEFUL_EXAMPLES=80 \
+		$(BIN)/python -m pytest tests/e2e/test_api_fuzz.py tests/integration/test_stateful.py
+
+hooks: $(STAMP)
+	$(BIN)/pre-commit install
 
 openapi: $(STAMP)
 	$(BIN)/python -m tools.openapi
@@ -74,4 +100,4 @@ deploy: build
 	$(SAM) deploy --guided
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

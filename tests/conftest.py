@@ -53,6 +53,14 @@ def table(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield TABLE
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked with its layer, from its folder: `pytest -m unit` runs in seconds."""
+    for item in items:
+        layer = item.path.parent.name
+        if layer in {"unit", "integration", "e2e"}:
+            item.add_marker(getattr(pytest.mark, layer))
+
+
 @pytest.fixture(autouse=True)
 def real_clock() -> Iterator[None]:
     """Tests that move the clock get it back to real time afterwards."""

@@ -284,7 +284,7 @@ def test_mistypes_and_own_double_clicks_do_not_count_as_failures() -> None:
     assert redeem(org_id, admin, issue()[0]["license_key"]).status == 201
 
 
-# -- the worked example of product.md, with real keys -------------------------------------------------
+# -- the worked example of docs/rules.md, with real keys----------------------------------------------
 
 
 def test_worked_example_with_keys_and_conservation_from_history() -> None:

@@ -10,6 +10,7 @@ handlers against the embedded DynamoDB, checking after every step that
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -158,7 +159,7 @@ def test_licenses_are_conserved_whatever_happens_in_whatever_order() -> None:
     run_state_machine_as_test(
         Licensing,
         settings=settings(
-            max_examples=12,
+            max_examples=int(os.environ.get("STATEFUL_EXAMPLES", "12")),
             stateful_step_count=18,
             deadline=None,
             derandomize=True,

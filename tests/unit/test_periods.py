@@ -1,4 +1,4 @@
-"""Period arithmetic: the examples of product.md and properties over random instants."""
+"""Period arithmetic: the examples of docs/rules.md and properties over random instants."""
 
 from __future__ import annotations
 

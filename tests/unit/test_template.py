@@ -6,7 +6,7 @@ from typing import Any
 
 from tools.template import ROOT, load, routes, table_definition
 
-# The HTTP API contract of product.md that exists so far (method, path).
+# The HTTP API contract (docs/api.md): method and path.
 CONTRACT = {
     ("GET", "/products"),
     ("GET", "/resellers"),

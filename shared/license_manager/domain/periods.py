@@ -1,4 +1,4 @@
-"""Time arithmetic of trials and subscription periods (product.md, "Time arithmetic").
+"""Time arithmetic of trials and subscription periods (docs/rules.md, "Time arithmetic").
 
 - A trial ends `trial_days` x 24 h after it starts.
 - Period k (k = 0, 1, ...) starts at the activation instant plus k x `term_months` calendar months,
