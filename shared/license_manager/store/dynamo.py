@@ -19,14 +19,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from license_manager import deadline, settings
 from license_manager.domain.errors import Conflict, DomainError, Unavailable
+from license_manager.store import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -55,18 +54,10 @@ NETWORK_ERRORS = (BotoConnectionError, HTTPClientError)
 
 @lru_cache(maxsize=1)
 def client() -> DynamoDBClient:
-    """One client per process (created on first use, reused across invocations)."""
-    config = settings.current()
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=config.dynamodb_endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 1},  # ours, within the time budget
-            connect_timeout=config.connect_timeout_s,
-            read_timeout=config.read_timeout_s,
-            tcp_keepalive=True,
-        ),
-    )
+    """One client per process (created on first use, reused across invocations). Its retries
+    are ours (below), within the time budget."""
+    client: DynamoDBClient = aws.client("dynamodb", settings.current().dynamodb_endpoint_url, attempts=1)
+    return client
 
 
 def reset_client() -> None:

@@ -11,50 +11,34 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from license_manager import settings
-from license_manager.store import dynamo
+from license_manager.store import aws, dynamo
 
 
 @lru_cache(maxsize=1)
 def client() -> Any:
-    config = settings.current()
-    return boto3.client(
-        "kms",
-        endpoint_url=config.kms_endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=config.connect_timeout_s,
-            read_timeout=config.read_timeout_s,
-        ),
-    )
+    return aws.client("kms", settings.current().kms_endpoint_url, attempts=3)
 
 
 def reset_client() -> None:
     client.cache_clear()
 
 
-def _key_id() -> str:
+def _kms(operation: str, context: Mapping[str, str], **params: Any) -> Any:
     key_id = settings.current().answers_key_id
     if key_id is None:
         raise settings.SettingsError("ANSWERS_KMS_KEY_ID must be set to remember answers that hold secrets")
-    return key_id
+    try:
+        return getattr(client(), operation)(KeyId=key_id, EncryptionContext=dict(context), **params)
+    except ClientError as err:
+        raise dynamo.busy() from err
 
 
 def encrypt(plaintext: bytes, context: Mapping[str, str]) -> bytes:
-    try:
-        resp = client().encrypt(KeyId=_key_id(), Plaintext=plaintext, EncryptionContext=dict(context))
-    except ClientError as err:
-        raise dynamo.busy() from err
-    return bytes(resp["CiphertextBlob"])
+    return bytes(_kms("encrypt", context, Plaintext=plaintext)["CiphertextBlob"])
 
 
 def decrypt(ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-    try:
-        resp = client().decrypt(KeyId=_key_id(), CiphertextBlob=ciphertext, EncryptionContext=dict(context))
-    except ClientError as err:
-        raise dynamo.busy() from err
-    return bytes(resp["Plaintext"])
+    return bytes(_kms("decrypt", context, CiphertextBlob=ciphertext)["Plaintext"])

@@ -7,10 +7,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from license_manager import settings
+from license_manager.store import aws
 from license_manager.store.outbox import Pending
 
 SOURCE = "license-manager"
@@ -19,16 +17,7 @@ MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call
 
 @lru_cache(maxsize=1)
 def client() -> Any:
-    config = settings.current()
-    return boto3.client(
-        "events",
-        endpoint_url=config.events_endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=config.connect_timeout_s,
-            read_timeout=config.read_timeout_s,
-        ),
-    )
+    return aws.client("events", settings.current().events_endpoint_url, attempts=3)
 
 
 def reset_client() -> None:
