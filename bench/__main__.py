@@ -194,9 +194,10 @@ def main() -> int:
     report = f"""# Benchmarks
 
 Written by `make bench` (`python -m bench`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python
-{platform.python_version()}, {os.cpu_count()} cores. DynamoDB is moto in a separate process (so the
-memory below is this process's own: boto3 and License Manager). Absolute times are moto's and this
-machine's; the goals are ratios measured side by side in one run.
+{platform.python_version()}, {os.cpu_count()} cores. DynamoDB is the dev server's embedded one (moto)
+in a separate process, so the sweep's memory below is this process's own (boto3 and License
+Manager). Absolute times are moto's and this machine's; the goals are ratios measured side by side
+in one run.
 
 ## Renewal sweep: memory stays flat however much is due
 
@@ -207,8 +208,8 @@ machine's; the goals are ratios measured side by side in one run.
 
 Ratio of peaks ({LARGE} / {SMALL}): **{memory_ratio:.2f}** (goal <= 1.5: {"met" if ok_memory else "NOT met"}).
 The sweep streams the due subscriptions from GSI2 a page of 50 at a time and keeps only counters.
-(moto copies the whole table on every transaction, so its time per renewal grows with the table;
-DynamoDB's does not.)
+The time per renewal no longer grows with the table: the embedded DynamoDB copies only the items a
+transaction names (`devserver/moto_patches.py`).
 
 ## Overview: one query, whatever the length of the history
 
@@ -219,8 +220,7 @@ DynamoDB's does not.)
 
 Items read ({LONG_HISTORY:,} / 10): **{overview_ratio:.2f}** (goal: one query, reading exactly as many items
 whatever the history: {"met" if ok_overview else "NOT met"}). DynamoDB's cost and latency follow
-the items a query reads; history lives in its own partition, so the overview never reads it. (moto's
-query walks its whole table in memory, so its time grows with the table; that is moto, not DynamoDB.)
+the items a query reads; history lives in its own partition, so the overview never reads it.
 
 ## The embedded DynamoDB: memory flat over {EMBEDDED_WRITES:,} writes
 

@@ -17,6 +17,7 @@ import io
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,28 +30,37 @@ from devserver import moto_patches
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 TOKEN_WINDOW_SECONDS = 600  # DynamoDB keeps a ClientRequestToken for 10 minutes
+TOKENS_KEPT = 4096  # and so does this, up to that many: a retry comes seconds after its attempt
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Answer:
-    fingerprint: str
+    fingerprint: bytes  # SHA-256 of the request
     status: str
-    headers: list[tuple[str, str]]
     body: bytes
     expires: float
 
 
 class _TokenCache:
+    """The answers of committed transactions by token, oldest first; what has expired, or is
+    beyond the TOKENS_KEPT newest, is forgotten (so memory stays flat however many writes)."""
+
     def __init__(self) -> None:
-        self._answers: dict[str, _Answer] = {}
+        self._answers: OrderedDict[str, _Answer] = OrderedDict()
+        self._headers: list[tuple[str, str]] = []
 
-    def lookup(self, token: str) -> _Answer | None:
+    def lookup(self, token: str) -> tuple[_Answer, list[tuple[str, str]]] | None:
         now = time.monotonic()
-        self._answers = {k: v for k, v in self._answers.items() if v.expires > now}
-        return self._answers.get(token)
+        while self._answers and next(iter(self._answers.values())).expires <= now:
+            self._answers.popitem(last=False)
+        answer = self._answers.get(token)
+        return None if answer is None else (answer, self._headers)
 
-    def remember(self, token: str, answer: _Answer) -> None:
+    def remember(self, token: str, answer: _Answer, headers: list[tuple[str, str]]) -> None:
         self._answers[token] = answer
+        self._headers = [(k, v) for k, v in headers if k.lower() != "x-amzn-requestid"]
+        while len(self._answers) > TOKENS_KEPT:
+            self._answers.popitem(last=False)
 
 
 def _mismatch() -> tuple[str, list[tuple[str, str]], bytes]:
@@ -81,13 +91,14 @@ def serialized(app: WsgiApp, lock: threading.Lock) -> WsgiApp:
 
         with lock:
             if token:
-                fingerprint = hashlib.sha256(raw).hexdigest()
+                fingerprint = hashlib.sha256(raw).digest()
                 earlier = cache.lookup(token)
                 if earlier is not None:
-                    if earlier.fingerprint != fingerprint:
+                    answer, answer_headers = earlier
+                    if answer.fingerprint != fingerprint:
                         status, headers, body = _mismatch()
                     else:
-                        status, headers, body = earlier.status, earlier.headers, earlier.body
+                        status, headers, body = answer.status, answer_headers, answer.body
                     start_response(status, headers)
                     return [body]
             result = app(environ, capture)
@@ -98,16 +109,8 @@ def serialized(app: WsgiApp, lock: threading.Lock) -> WsgiApp:
                 if close is not None:
                     close()
             if token and captured["status"].startswith("200"):
-                cache.remember(
-                    token,
-                    _Answer(
-                        fingerprint,
-                        captured["status"],
-                        captured["headers"],
-                        body,
-                        time.monotonic() + TOKEN_WINDOW_SECONDS,
-                    ),
-                )
+                answer = _Answer(fingerprint, captured["status"], body, time.monotonic() + TOKEN_WINDOW_SECONDS)
+                cache.remember(token, answer, captured["headers"])
         start_response(captured["status"], captured["headers"])
         return [body]
 
