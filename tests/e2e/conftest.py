@@ -43,13 +43,16 @@ def base_url() -> Iterator[str]:
         yield url
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        stopping = time.monotonic()
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        took = time.monotonic() - stopping
         output = log.read_text()
         log.unlink(missing_ok=True)
         assert "stopped." in output, output[-2000:]
+        assert took < 15, f"the dev server took {took:.1f} s to stop"
 
 
 def token_for(base_url: str, email: str, groups: list[str] | None = None, ttl: int | None = None) -> str:

@@ -142,22 +142,31 @@ class LicenseKey:
     revoked_by: str | None = None
 
 
-def refusal(key: LicenseKey | None, org_id: str) -> DomainError | None:
-    """Why a key cannot be redeemed by `org_id` (None: it can). Another org is never named, nor
-    when it redeemed the key."""
+def redeemable(key: LicenseKey | None, org_id: str) -> LicenseKey:
+    """The key, if `org_id` can redeem it; else the refusal is raised. Another org is never named,
+    nor when it redeemed the key."""
     if key is None:
-        return NotFound("No license key matches this one. Check it against your purchase.", code="unknown_key")
+        raise NotFound("No license key matches this one. Check it against your purchase.", code="unknown_key")
     if key.status is KeyStatus.REVOKED:
-        return Gone("This license key was revoked by the vendor. Contact your reseller.", code="revoked_key")
+        raise Gone("This license key was revoked by the vendor. Contact your reseller.", code="revoked_key")
     if key.status is KeyStatus.REDEEMED:
         if key.redeemed_org_id == org_id and key.redeemed_at is not None:
-            return Conflict(
+            raise Conflict(
                 f"Your organization already redeemed this key on {to_iso(key.redeemed_at)}.",
                 code="already_redeemed",
                 redeemed_at=to_iso(key.redeemed_at),
             )
-        return Conflict("This license key has already been redeemed.", code="already_redeemed")
-    return None
+        raise Conflict("This license key has already been redeemed.", code="already_redeemed")
+    return key
+
+
+def refusal(key: LicenseKey | None, org_id: str) -> DomainError:
+    """Why `org_id` cannot redeem the key as it is now (for a key found changed at the write)."""
+    try:
+        redeemable(key, org_id)
+    except DomainError as problem:
+        return problem
+    return Conflict("This license key changed while it was being redeemed; try again.")
 
 
 def unknown_key_id() -> NotFound:

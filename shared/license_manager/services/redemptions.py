@@ -20,7 +20,7 @@ from license_manager.domain.errors import (
     raises,
 )
 from license_manager.domain.identity import Caller, Role
-from license_manager.domain.license_keys import LicenseKey, key_id, last5, normalize, refusal
+from license_manager.domain.license_keys import LicenseKey, key_id, last5, normalize, redeemable, refusal
 from license_manager.domain.licensing import Status, status_at
 from license_manager.observability import logger
 from license_manager.services.unit_of_work import (
@@ -62,10 +62,10 @@ def _redeem(access: Access, symbols: str, remember: Remember[Redemption]) -> Red
     grant = access.admit(read.member)
     now = clock.now()
     throttle.check(read.failures, now)
-    problem = refusal(read.key, org_id)
-    if problem is not None or read.key is None:
-        raise _counted(org_id, read.key, problem, now)
-    license_key = read.key
+    try:
+        license_key = redeemable(read.key, org_id)
+    except DomainError as problem:
+        raise _counted(org_id, read.key, problem, now) from None
 
     def attempt() -> Redemption:
         state = licensing_store.get_state(org_id, license_key.product_id)
@@ -86,7 +86,7 @@ def _redeem(access: Access, symbols: str, remember: Remember[Redemption]) -> Red
             caller.email,
             now,
             also=[
-                store.redeem_action(license_key, org_id, caller.email, now, lambda now_key: _lost(org_id, now_key)),
+                store.redeem_action(license_key, org_id, caller.email, now, lambda now_key: refusal(now_key, org_id)),
                 store.window_not_full(
                     org_id, throttle.open_since(now), throttle.MAX_FAILURES, lambda w: throttle.refusal(w, now)
                 ),
@@ -102,16 +102,10 @@ def _redeem(access: Access, symbols: str, remember: Remember[Redemption]) -> Red
     return result
 
 
-def _lost(org_id: str, now_key: LicenseKey | None) -> DomainError:
-    """The key changed between the read and the write (redeemed or revoked meanwhile)."""
-    return refusal(now_key, org_id) or throttle.refusal(None, clock.now())
-
-
-def _counted(org_id: str, key: LicenseKey | None, problem: DomainError | None, now: datetime) -> DomainError:
+def _counted(org_id: str, key: LicenseKey | None, problem: DomainError, now: datetime) -> DomainError:
     """The error for a refused key. Unknown, revoked, or someone else's key is answered only once
     counted as one more failure in the org's window, and only if the window is not full (else
     429). Re-redeeming one's own key (a double click) is not a guess and does not count."""
-    problem = problem or refusal(None, org_id) or throttle.refusal(None, now)
     if key is not None and key.redeemed_org_id == org_id:
         return problem
     logger.info("redemption refused", extra={"org_id": org_id, "reason": problem.extra.get("code")})
