@@ -113,7 +113,10 @@ def parse(raw: str | None, is_base64: bool, content_type: str | None) -> tuple[s
             422,
             "Invalid request",
             f"{dup.name}: given more than once; send each field once.",
-            {"errors": [{"field": dup.name, "message": "given more than once", "type": "duplicate_field"}]},
+            {
+                "field": dup.name,
+                "errors": [{"field": dup.name, "message": "given more than once", "type": "duplicate_field"}],
+            },
         ) from dup
     except (ValueError, RecursionError) as err:
         raise _bad_request("The request body is not valid JSON.") from err
@@ -122,6 +125,6 @@ def parse(raw: str | None, is_base64: bool, content_type: str | None) -> tuple[s
             422,
             "Invalid request",
             "body: must be a JSON object ({...}).",
-            {"errors": [{"field": "body", "message": "must be a JSON object", "type": "object_type"}]},
+            {"field": "body", "errors": [{"field": "body", "message": "must be a JSON object", "type": "object_type"}]},
         )
     return text, value
