@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from license_manager import settings
 from license_manager.api.resolver import (
@@ -14,14 +10,13 @@ from license_manager.api.resolver import (
     answer,
     answer_with,
     current_caller,
+    handler,
     make_resolver,
     request_key,
     responses,
-    serve,
 )
 from license_manager.api.schemas import ActivationIn, ActivationOut, TrialIn, UsageIn
 from license_manager.domain.views import ProductOverview
-from license_manager.observability import logger
 from license_manager.services import licensing
 
 settings.load()
@@ -80,6 +75,4 @@ def set_usage(org_id: str, product_id: str, body: UsageIn) -> ProductOverview:
     return answer(ProductOverview, licensing.set_usage(current_caller(app), org_id, product_id, body.devices))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = handler(app)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager.api.resolver import answer, current_caller, make_resolver, responses, serve
+from license_manager.api.resolver import answer, current_caller, handler, make_resolver, responses
 from license_manager.api.schemas import ProductsOut, ResellersOut
-from license_manager.observability import logger
 from license_manager.services import catalog
 
 app = make_resolver()
@@ -36,6 +33,4 @@ def list_resellers(country: Country = None) -> ResellersOut:
     return answer(ResellersOut, catalog.list_resellers(country))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = handler(app)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from license_manager import settings
 from license_manager.api.resolver import (
@@ -16,14 +14,13 @@ from license_manager.api.resolver import (
     answer,
     answer_with,
     current_caller,
+    handler,
     make_resolver,
     request_key,
     responses,
-    serve,
 )
 from license_manager.api.schemas import CreateOrgIn, HistoryOut, MemberIn, MemberOut, MembersOut, OrgOut, OrgsOut
 from license_manager.domain.paging import MAX_CURSOR_LENGTH
-from license_manager.observability import logger
 from license_manager.services import orgs
 
 settings.load()
@@ -99,6 +96,4 @@ def history(org_id: str, limit: Limit = 25, cursor: Cursor = None) -> HistoryOut
     return answer(HistoryOut, orgs.history(current_caller(app), org_id, limit, cursor))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = handler(app)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from license_manager import settings
-from license_manager.api.resolver import answer, current_caller, make_resolver, responses, serve
+from license_manager.api.resolver import answer, current_caller, handler, make_resolver, responses
 from license_manager.api.schemas import OverviewOut, WalletOut
-from license_manager.observability import logger
 from license_manager.services import licensing
 
 settings.load()
@@ -35,6 +29,4 @@ def wallet(org_id: str) -> WalletOut:
     return answer(WalletOut, licensing.wallet(current_caller(app), org_id))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = handler(app)

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from license_manager import settings
 from license_manager.api.resolver import (
     IdempotencyKey,
     answer,
     current_caller,
+    handler,
     make_resolver,
     request_key,
     responses,
-    serve,
 )
 from license_manager.api.schemas import RedemptionIn, RedemptionOut
-from license_manager.observability import logger
 from license_manager.services import redemptions
 
 settings.load()
@@ -37,6 +31,4 @@ def redeem(org_id: str, body: RedemptionIn, idempotency_key: IdempotencyKey = No
     return answer(RedemptionOut, redemptions.redeem(caller, org_id, body.license_key, key))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = handler(app)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -23,6 +24,7 @@ from license_manager.api.problems import PROBLEM_CONTENT_TYPE, problem_result
 from license_manager.api.schemas import Problem
 from license_manager.domain.errors import DomainError
 from license_manager.domain.identity import Caller
+from license_manager.observability import logger
 from license_manager.services.unit_of_work import RequestKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -104,6 +106,16 @@ def _without_body(result: dict[str, Any]) -> dict[str, Any]:
     """204 and 304 answers carry no body (a body would be read as the next response)."""
     headers = {k: v for k, v in (result.get("headers") or {}).items() if k.lower() != "content-type"}
     return {**result, "headers": headers, "body": "", "isBase64Encoded": False}
+
+
+def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A function's `lambda_handler`: `serve` with the request's correlation id in every log line."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return serve(app, event, context)
+
+    return lambda_handler
 
 
 def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
