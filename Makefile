@@ -10,25 +10,28 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 COVERAGE := --cov --cov-report=term --cov-fail-under=85
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help install dev test test-unit test-integration test-e2e soak lint format typecheck template openapi \
-	hooks bench build deploy clean
+	hooks screenshots bench build deploy clean
 
 help:
 	@echo "make dev               run the API locally (embedded DynamoDB, dev tokens, dev clock)"
 	@echo "make test              lint + types + template + every test, with coverage"
 	@echo "make test-unit         the pure rules only (seconds)"
 	@echo "make test-integration  handlers and store against moto, in-process"
-	@echo "make test-e2e          the dev server over HTTP, the API fuzzer included"
+	@echo "make test-e2e          the dev server over HTTP: the API fuzzer and the console in Chromium included"
+	@echo "make screenshots       the console's pages, in English and French, into docs/screenshots/"
 	@echo "make soak              the fuzzer and the stateful test with a large budget"
 	@echo "make lint              ruff (with the complexity gate) + mypy + cfn-lint"
 	@echo "make hooks             install the git pre-commit hooks (ruff, mypy, OpenAPI freshness)"
 	@echo "make openapi           regenerate docs/openapi.json from the code"
 	@echo "make bench             run the benchmarks and write docs/benchmarks.md"
 	@echo "make build             sam build (SAM CLI in its own venv, $(SAM_VENV))"
-	@echo "make deploy            sam deploy --guided"
+	@echo "make deploy            sam deploy (--guided the first time), then upload the console"
 
 # The virtualenv is (re)built whenever the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -38,6 +41,11 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 dev: $(STAMP)
 	$(BIN)/python -m devserver
@@ -60,7 +68,7 @@ template: $(STAMP)
 
 # unit + integration in-process, with coverage; then the e2e tests (their code runs in the dev
 # server's processes, and tracing the fuzzer would only slow it down)
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest -m "not e2e" $(COVERAGE)
 	$(BIN)/python -m pytest -m e2e
 
@@ -70,8 +78,11 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(BIN)/python -m pytest -m integration
 
-test-e2e: $(STAMP)
+test-e2e: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -m e2e
+
+screenshots: $(STAMP) $(CHROMIUM)
+	SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_console.py
 
 soak: $(STAMP)
 	SCHEMATHESIS_MAX_EXAMPLES=300 SCHEMATHESIS_STATEFUL_SCENARIOS=150 STATEFUL_EXAMPLES=80 \
@@ -96,8 +107,10 @@ build: $(SAM)
 	$(SAM) validate --lint
 	$(SAM) build
 
-deploy: build
-	$(SAM) deploy --guided
+# First time: the guided deploy writes samconfig.toml; then the console is uploaded with its configuration.
+deploy: build $(STAMP)
+	$(SAM) deploy $(if $(wildcard samconfig.toml),,--guided)
+	$(BIN)/python -m tools.deploy_console
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 
 from devserver import tokens
+from devserver.console import Console
 from devserver.dev_routes import DevRoutes
 from devserver.dynamo import EmbeddedDynamo
 from devserver.gateway import Answer, Gateway, Request
@@ -55,6 +56,7 @@ class DevServer:
         self.gateway = Gateway(self.routes, self.pools, issuer)
         self.dev = DevRoutes(self.gateway, self.scheduled, NotificationSink(self.aws.endpoint_url), issuer, REGION)
         self.openapi = render().encode()
+        self.console = Console()
         self.httpd = HttpServer((host, port), make_handler(self.handle))
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
 
@@ -79,6 +81,8 @@ class DevServer:
         return {name: kms.create_key(**spec)["KeyMetadata"]["KeyId"] for name, spec in kms_keys().items()}
 
     def handle(self, request: Request) -> Answer:
+        if self.console.serves(request.method, request.path):
+            return self.console.handle(request.path)
         if request.path.startswith("/_dev/"):
             return self.dev.handle(request.method, request.path, request.body)
         if request.path == "/openapi.json" and request.method in ("GET", "HEAD"):

@@ -174,3 +174,40 @@ def function_environment(function: str, refs: dict[str, str], template: dict[str
     props = template["Resources"][function]["Properties"]
     own = props.get("Environment", {}).get("Variables", {})
     return {str(k): _resolve(v, known, f"{function}.{k}") for k, v in {**globals_vars, **own}.items()}
+
+
+def _sub(text: str, values: dict[str, str]) -> str:
+    """Fn::Sub of a plain string: ${Name} replaced from `values` (parameter defaults included)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise TemplateError(f"cannot resolve ${{{name}}} locally")
+        return values[name]
+
+    return re.sub(r"\$\{([\w:.]+)\}", value, text)
+
+
+def console_headers(template: dict[str, Any] | None = None, region: str = "eu-north-1") -> dict[str, str]:
+    """The security headers CloudFront adds to the console (ConsoleSecurityHeaders), as HTTP headers
+    (lower-case names), so the dev server serves the console under the same rules."""
+    template = template or load()
+    params = {str(k): str(v["Default"]) for k, v in template.get("Parameters", {}).items() if "Default" in v}
+    values = {**params, "AWS::Region": region, "AWS::URLSuffix": "amazonaws.com"}
+    config = template["Resources"]["ConsoleSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    csp_text = _sub(str(csp["Fn::Sub"]), values) if isinstance(csp, dict) else str(csp)
+    hsts = security["StrictTransportSecurity"]
+    headers = {
+        "content-security-policy": " ".join(csp_text.split()),
+        "strict-transport-security": f"max-age={hsts['AccessControlMaxAgeSec']}"
+        + ("; includeSubDomains" if hsts.get("IncludeSubdomains") else "")
+        + ("; preload" if hsts.get("Preload") else ""),
+        "x-content-type-options": "nosniff",
+        "x-frame-options": str(security["FrameOptions"]["FrameOption"]),
+        "referrer-policy": str(security["ReferrerPolicy"]["ReferrerPolicy"]),
+    }
+    for item in config.get("CustomHeadersConfig", {}).get("Items", []):
+        headers[str(item["Header"]).lower()] = str(item["Value"])
+    return headers
