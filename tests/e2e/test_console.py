@@ -396,7 +396,7 @@ def test_usable_at_360_pixels_wide(console: Any, base_url: str) -> None:
         c.page.get_by_role("link", name=link, exact=True).click()
         c.page.wait_for_load_state("networkidle")
         assert c.page.evaluate("document.documentElement.scrollWidth") <= 360, link
-    c.check("mobile-wallet")
+    c.check("mobile-where-to-buy")
 
 
 def test_the_keyboard_alone_signs_in_and_the_language_switch_persists(console: Any) -> None:
@@ -424,3 +424,23 @@ def test_the_console_is_served_with_its_security_headers(base_url: str) -> None:
     assert reply.headers["x-frame-options"] == "DENY"
     assert (ROOT / "console" / "index.html").read_text() == reply.body
     assert http("GET", f"{base_url}/console/../template.yaml").status == 404
+
+
+def test_the_cognito_sign_in_sends_the_pkce_challenge_of_rfc_7636(console: Any) -> None:
+    c: Console = console("en")
+    c.open()
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636, appendix B
+    challenge = c.page.evaluate(
+        "async (v) => { const m = await import('/console/auth.js'); return m.challenge(v); }", verifier
+    )
+    assert challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_signing_out_forgets_the_token(console: Any) -> None:
+    c: Console = console("en")
+    c.sign_in(unique_email("leaver"))
+    expect(c.page.get_by_role("heading", name="Choose the organization")).to_be_visible()
+    c.page.get_by_role("button", name="Sign out").click()
+    expect(c.page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert c.page.evaluate("sessionStorage.length") == 0
+    assert c.page.evaluate("localStorage.getItem('license-manager.session')") is None

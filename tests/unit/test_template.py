@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.template import ROOT, load, routes, table_definition
+from tools.template import ROOT, console_headers, load, routes, table_definition
 
 # The HTTP API contract (docs/api.md): method and path.
 CONTRACT = {
@@ -111,3 +111,28 @@ def test_the_renewal_sweep_runs_on_a_schedule_with_somewhere_to_fail_to() -> Non
     }
     assert "dynamodb:Scan" not in actions
     assert "events:PutEvents" in actions
+
+
+def test_the_console_is_private_behind_cloudfront_with_strict_headers() -> None:
+    bucket = resources("AWS::S3::Bucket")["ConsoleBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    distribution = resources("AWS::CloudFront::Distribution")["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert "OriginAccessControlId" in origin  # only CloudFront reads the bucket
+    assert distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    headers = console_headers()
+    csp = headers["content-security-policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+
+
+def test_the_console_signs_in_with_the_code_flow_and_the_api_trusts_only_its_origin() -> None:
+    client = resources("AWS::Cognito::UserPoolClient")["UserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"]  # no implicit flow
+    assert client["GenerateSecret"] is False  # a public client: PKCE
+    cors = resources("AWS::Serverless::HttpApi")["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert len(cors["AllowOrigins"]) == 1
+    assert "ConsoleDistribution.DomainName" in str(cors["AllowOrigins"][0])
+    assert "idempotency-key" in cors["AllowHeaders"]
