@@ -444,3 +444,33 @@ def test_signing_out_forgets_the_token(console: Any) -> None:
     expect(c.page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert c.page.evaluate("sessionStorage.length") == 0
     assert c.page.evaluate("localStorage.getItem('license-manager.session')") is None
+
+
+def test_every_refusal_of_a_key_is_said_in_words(console: Any, base_url: str) -> None:
+    c: Console = console("fr")
+    admin = unique_email("refused")
+    c.sign_in(admin)
+    create_org(c, "Refus")
+    org_id = c.page.url.split("/orgs/")[1].split("/")[0]
+    c.page.get_by_role("link", name="Portefeuille", exact=True).click()
+    field = c.page.get_by_label("Clé de licence")
+    redeem = c.page.get_by_role("button", name="Échanger la clé de licence")
+
+    def attempt(key: str, words: str) -> None:
+        field.fill(key)
+        redeem.click()
+        expect(c.page.get_by_role("alert")).to_contain_text(words)
+
+    attempt(random_key(), "Aucune clé de licence ne correspond")
+    own = issue_key(base_url, 1)
+    token = token_for(base_url, admin)
+    assert http("POST", f"{base_url}/orgs/{org_id}/redemptions", {"license_key": own}, token).status == 201
+    attempt(own, "Votre organisation a déjà échangé cette clé le")  # its own key: the answer says when
+    vendor = token_for(base_url, "vera@vendor.example", ["vendor-admin"])
+    body = {"product_id": "camera-station-pro", "licenses": 1, "count": 1}
+    withdrawn = http("POST", f"{base_url}/admin/license-keys", body, vendor).body["keys"][0]
+    assert http("POST", f"{base_url}/admin/license-keys/{withdrawn['key_id']}/revoke", None, vendor).status == 200
+    attempt(withdrawn["license_key"], "révoquée par l'éditeur")
+    for _ in range(10):  # guesses fill the organization's window
+        http("POST", f"{base_url}/orgs/{org_id}/redemptions", {"license_key": random_key()}, token)
+    attempt(random_key(), "Trop d'essais infructueux pour cette organisation. Réessayez dans")
