@@ -82,7 +82,9 @@ async function render(page, ctx, message = null) {
   const actions = h(
     "p",
     { class: "actions" },
-    canActivate ? h("a", { class: "button", href: `#/orgs/${org.org_id}/activate` }, t("overview.activate")) : null,
+    canActivate
+      ? h("button", { type: "button", onclick: () => ctx.go(`#/orgs/${org.org_id}/activate`) }, t("overview.activate"))
+      : null,
     h("a", { href: `#/orgs/${org.org_id}/buy` }, t("nav.buy")),
   );
   const cards = overview.products.map((product) => card(product, overview.as_of, { ...ctx, page }, messages));

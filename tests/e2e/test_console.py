@@ -225,7 +225,7 @@ def test_the_manuals_journey(console: Any, base_url: str, dev_clock: Any, lang: 
     expect(page.get_by_role("heading", name=w["overview"])).to_be_visible()
     c.check("overview-empty")
     # Activate: select the software -> Next -> accept the terms -> Next -> summary -> Finish
-    page.get_by_role("link", name=w["activate"], exact=True).click()
+    page.get_by_role("button", name=w["activate"], exact=True).click()
     page.get_by_role("radio", name=re.compile("Camera Station Pro")).check()
     c.check("activate-select")
     page.get_by_role("button", name=w["next"]).click()
@@ -326,7 +326,7 @@ def test_a_viewer_is_offered_nothing_a_viewer_cannot_do(console: Any, base_url: 
     c.page.get_by_role("button", name="Next").click()
     expect(c.page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(c.page.get_by_role("region", name="Camera Station Pro")).to_be_visible()
-    expect(c.page.get_by_role("link", name="Activate", exact=True)).to_have_count(0)
+    expect(c.page.get_by_role("button", name="Activate", exact=True)).to_have_count(0)
     expect(c.page.get_by_role("button", name="Save devices")).to_have_count(0)
     expect(c.page.get_by_role("link", name="Members")).to_have_count(0)
     c.page.get_by_role("link", name="Wallet", exact=True).click()
