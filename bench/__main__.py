@@ -61,7 +61,7 @@ def bench_sweep(endpoint: str, due: int) -> tuple[float, float]:
     product = Product(product_id="cam", name="Cam", trial_days=30, terms_version="1", term_months=12)
     start = datetime(2027, 1, 1, tzinfo=UTC)
     for i in range(due):  # seeded with plain puts: quicker than one transaction each
-        state = replace(empty(f"org_{i:020d}", "cam"), devices=2, wallet=5, redeemed_total=5)
+        state = replace(empty(f"org_{i:020d}", "cam"), devices=2, declared_devices=2, wallet=5, redeemed_total=5)
         active = replace(activate(state, product, start + timedelta(minutes=i), "a@b.co").after, version=1)
         dynamo.client().put_item(TableName=dynamo.table_name(), Item=dynamo.to_attrs(store.state_item(active)))
     clock.set_now(datetime(2028, 2, 1, tzinfo=UTC))

@@ -10,8 +10,8 @@ from moto import mock_aws
 
 from devserver import moto_patches
 from license_manager import clock, settings
-from license_manager.store import dynamo, encryption, events
-from tools.template import create_table, kms_keys
+from license_manager.store import dynamo, encryption, events, signing
+from tools.template import create_table, key_variables, kms_keys
 
 moto_patches.apply()  # moto's DynamoDB without whole-table copies or kept items
 TABLE = "license-manager-test"
@@ -22,6 +22,7 @@ def _reset_clients() -> None:
     dynamo.reset_client()
     events.reset_client()
     encryption.reset_client()
+    signing.reset()
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
     monkeypatch.setenv("TABLE_NAME", TABLE)
     monkeypatch.setenv("ANSWERS_KMS_KEY_ID", "alias/not-created-yet")
+    monkeypatch.setenv("LICENSE_SIGNING_KEY_IDS", "alias/not-created-yet")
     for name in ("DYNAMODB_ENDPOINT_URL", "EVENTS_ENDPOINT_URL", "KMS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -47,9 +49,11 @@ def table(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         _reset_clients()
         create_table(boto3.client("dynamodb", region_name="eu-north-1"), TABLE)
         kms = boto3.client("kms", region_name="eu-north-1")
-        for _logical_id, definition in kms_keys().items():
-            monkeypatch.setenv("ANSWERS_KMS_KEY_ID", kms.create_key(**definition)["KeyMetadata"]["KeyId"])
+        variables = key_variables()
+        for logical_id, definition in kms_keys().items():
+            monkeypatch.setenv(variables[logical_id], kms.create_key(**definition)["KeyMetadata"]["KeyId"])
         settings.reset()
+        signing.reset()
         yield TABLE
 
 

@@ -38,7 +38,11 @@ DESCRIPTION = (
     "`application/problem+json` (RFC 9457). Every POST accepts an `Idempotency-Key` header."
 )
 # Resources a function's environment may name; only their presence matters to build the document.
-PLACEHOLDERS = {"Table": "openapi", "AnswersKey": "openapi"}
+PLACEHOLDERS = {"Table": "openapi", "AnswersKey": "openapi", "LicenseSigningKey": "openapi"}
+SCHEMES: dict[str, Any] = {
+    "bearer": HTTPBearer(bearerFormat="JWT", description="A user's ID token (Cognito)"),
+    "systemCredential": HTTPBearer(description="An installed system's credential (POST /systems/register)"),
+}
 _UNUSED = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
@@ -103,7 +107,7 @@ def build() -> dict[str, Any]:
         title="License Manager API",
         version="1.0.0",
         description=DESCRIPTION,
-        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security_schemes=SCHEMES,
         security=[{"bearer": []}],
         on_conflict="error",
     )
@@ -114,9 +118,12 @@ def build() -> dict[str, Any]:
         seen.add((route.code_uri, route.handler))
         with environment(function_environment(route.function, PLACEHOLDERS)):
             module = load_module(route.code_uri, route.handler)
-        merge.add_schema(module.app.get_openapi_schema())
+        merge.add_schema(module.app.get_openapi_schema(security_schemes=SCHEMES))
     text = model_json(OpenAPI(**merge.get_openapi_schema()), by_alias=True, exclude_none=True)
     document: dict[str, Any] = json.loads(text)
+    for route in routes():  # behind no authorizer in template.yaml: public, or a system's credential
+        if route.path is not None and route.method is not None and not route.authorized:
+            document["paths"][route.path][route.method.lower()].setdefault("security", [])
     for item in document["paths"].values():
         for method, operation in item.items():
             complete(method, operation)

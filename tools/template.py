@@ -155,6 +155,18 @@ def kms_keys(template: dict[str, Any] | None = None) -> dict[str, dict[str, str]
     }
 
 
+def key_variables(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """KMS key logical id -> the environment variable functions receive it in (`!Ref` key)."""
+    template = template or load()
+    keys = set(kms_keys(template))
+    found: dict[str, str] = {}
+    for _logical_id, props, _globals in _functions(template):
+        for name, value in props.get("Environment", {}).get("Variables", {}).items():
+            if isinstance(value, dict) and str(value.get("Ref")) in keys:
+                found[str(value["Ref"])] = str(name)
+    return found
+
+
 def _resolve(value: Any, refs: dict[str, str], where: str) -> str:
     """A variable's value: a plain scalar, or a !Ref to a parameter or resource given in `refs`."""
     if isinstance(value, dict):

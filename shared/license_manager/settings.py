@@ -31,6 +31,12 @@ class Settings(BaseModel):
         alias="ANSWERS_KMS_KEY_ID",
         description="KMS key that encrypts stored answers holding secrets (issued license keys)",
     )
+    signing_key_ids: str | None = Field(
+        default=None,
+        alias="LICENSE_SIGNING_KEY_IDS",
+        description="KMS keys (ECC_NIST_P256) of signed licenses, comma-separated: the first signs, all verify",
+    )
+    license_issuer: str = Field(default="license-manager", alias="LICENSE_ISSUER", min_length=1)
     dynamodb_endpoint_url: str | None = Field(default=None, alias="DYNAMODB_ENDPOINT_URL")
     events_endpoint_url: str | None = Field(default=None, alias="EVENTS_ENDPOINT_URL")
     kms_endpoint_url: str | None = Field(default=None, alias="KMS_ENDPOINT_URL")
@@ -41,6 +47,10 @@ class Settings(BaseModel):
         default=1000, alias="ANSWER_MARGIN_MS", ge=100, le=10_000, description="Time kept to answer 503"
     )
     idempotency_hours: int = Field(default=24, alias="IDEMPOTENCY_HOURS", ge=1, le=24 * 7)
+
+    @property
+    def signing_keys(self) -> list[str]:
+        return [k.strip() for k in (self.signing_key_ids or "").split(",") if k.strip()]
 
     @property
     def call_budget_s(self) -> float:

@@ -51,7 +51,13 @@ def bus(table: str) -> Iterator[Any]:
 
 
 def seed(org_id: str, activated_at: datetime, devices: int, wallet: int) -> ProductState:
-    state = replace(empty(org_id, PRODUCT.product_id), devices=devices, wallet=wallet, redeemed_total=wallet)
+    state = replace(
+        empty(org_id, PRODUCT.product_id),
+        devices=devices,
+        declared_devices=devices,
+        wallet=wallet,
+        redeemed_total=wallet,
+    )
     after = replace(activate(state, PRODUCT, activated_at, "admin@example.com").after, version=1)
     store.write([], 0, after, [])
     return after

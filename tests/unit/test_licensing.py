@@ -77,7 +77,7 @@ def test_terms_must_be_accepted_and_current() -> None:
 
 
 def test_activation_covers_devices_from_the_wallet_at_once() -> None:
-    state = with_wallet(replace(fresh(), devices=5), 3)
+    state = with_wallet(replace(fresh(), devices=5, declared_devices=5), 3)
     change = activate(state, PRODUCT, utc(2027, 1, 15, 10), "admin@example.com")
     assert (change.after.licensed, change.after.wallet) == (3, 0)
     (event,) = change.events
@@ -89,7 +89,9 @@ def test_activation_covers_devices_from_the_wallet_at_once() -> None:
 
 def test_usage_rise_draws_from_wallet_and_fall_gives_nothing_back() -> None:
     now = utc(2027, 1, 15, 10)
-    state = activate(with_wallet(replace(fresh(), devices=2), 5), PRODUCT, now, "admin@example.com").after
+    state = activate(
+        with_wallet(replace(fresh(), devices=2, declared_devices=2), 5), PRODUCT, now, "admin@example.com"
+    ).after
     assert (state.licensed, state.wallet) == (2, 3)
     up = set_usage(state, 7, now + timedelta(days=1))
     assert (up.after.licensed, up.after.wallet) == (5, 0)
@@ -100,8 +102,8 @@ def test_usage_rise_draws_from_wallet_and_fall_gives_nothing_back() -> None:
 
 
 def test_unchanged_usage_changes_nothing() -> None:
-    state = replace(fresh(), devices=4)
-    change = set_usage(state, 4, utc(2027, 1, 1))
+    state = set_usage(fresh(), 4, utc(2027, 1, 1)).after
+    change = set_usage(state, 4, utc(2027, 1, 2))
     assert change.after == state
     assert change.events == []
 
@@ -115,7 +117,7 @@ def test_device_bounds(devices: int) -> None:
 def test_a_usage_change_after_a_period_boundary_renews_first() -> None:
     start = utc(2027, 1, 15, 10)
     state = activate(
-        with_wallet(replace(fresh(), devices=3), 10), PRODUCT, start, "admin@example.com"
+        with_wallet(replace(fresh(), devices=3, declared_devices=3), 10), PRODUCT, start, "admin@example.com"
     ).after  # licensed 3, wallet 7
     change = set_usage(state, 5, utc(2028, 2, 1))
     renewed, usage = change.events
@@ -199,7 +201,7 @@ def test_a_pending_renewal_shows_what_it_will_need() -> None:
 def test_catch_up_renews_period_by_period_until_the_wallet_runs_dry() -> None:
     start = utc(2027, 1, 15, 10)
     state = activate(
-        with_wallet(replace(fresh(), devices=4), 10), PRODUCT, start, "admin@example.com"
+        with_wallet(replace(fresh(), devices=4, declared_devices=4), 10), PRODUCT, start, "admin@example.com"
     ).after  # wallet 6
     change = catch_up(state, utc(2030, 2, 1))
     assert [e.consumed for e in change.events] == [4, 2, 0]

@@ -21,7 +21,9 @@ GRACE_END = datetime(2027, 2, 14, 10, tzinfo=UTC)
 
 
 def active(devices: int, wallet: int) -> ProductState:
-    state = replace(empty("org_x", "cam"), devices=devices, wallet=wallet, redeemed_total=wallet)
+    state = replace(
+        empty("org_x", "cam"), devices=devices, declared_devices=devices, wallet=wallet, redeemed_total=wallet
+    )
     return activate(state, PRODUCT, T0, "a@example.com").after
 
 

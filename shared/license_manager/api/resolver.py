@@ -22,7 +22,7 @@ from license_manager.api import errors
 from license_manager.api.auth import caller_from_claims
 from license_manager.api.problems import PROBLEM_CONTENT_TYPE, problem_result
 from license_manager.api.schemas import Problem
-from license_manager.domain.errors import DomainError
+from license_manager.domain.errors import DomainError, Unauthenticated
 from license_manager.domain.identity import Caller
 from license_manager.observability import logger
 from license_manager.services.unit_of_work import RequestKey
@@ -57,15 +57,26 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     return caller_from_claims(claims)
 
 
-def request_key(app: APIGatewayHttpResolver, caller: Caller, idempotency_key: str | None) -> RequestKey | None:
-    """The Idempotency-Key of this caller, and what makes this request this request."""
+def system_credential(app: APIGatewayHttpResolver) -> str:
+    """An installed system's credential (`Authorization: Bearer <credential>`); these routes are
+    not behind the user authorizer: the use case checks the credential itself."""
+    scheme, _, credential = (app.current_event.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthenticated("This route needs the system's credential: Authorization: Bearer <credential>.")
+    return credential.strip()
+
+
+def request_key(app: APIGatewayHttpResolver, caller: Caller | str, idempotency_key: str | None) -> RequestKey | None:
+    """The Idempotency-Key of this caller (a user, or who an installed system's request speaks
+    for), and what makes this request this request."""
     if idempotency_key is None:
         return None
+    owner = caller.email if isinstance(caller, Caller) else caller
     event = app.current_event
     body = event.json_body if event.body else None
     canonical = json.dumps({"m": event.http_method, "p": event.path, "b": body}, sort_keys=True, separators=(",", ":"))
     return RequestKey(
-        scope=hashlib.sha256(f"{caller.email}\n{idempotency_key}".encode()).hexdigest(),
+        scope=hashlib.sha256(f"{owner}\n{idempotency_key}".encode()).hexdigest(),
         fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
     )
 

@@ -19,6 +19,8 @@ class Action(StrEnum):
     USAGE_CHANGED = "usage_changed"
     KEY_REDEEMED = "key_redeemed"
     RENEWED = "renewed"
+    SYSTEM_REGISTERED = "system_registered"
+    SYSTEM_REMOVED = "system_removed"
 
 
 SYSTEM_ACTOR = "system"
@@ -35,7 +37,9 @@ class HistoryEvent(BaseModel):
 
     event_id: str
     at: Instant
-    actor: str = Field(description="The user's email, or `system` for the renewal sweep.")
+    actor: str = Field(
+        description="The user's email, `system` for the renewal sweep, or `system:<system_id>` for an installed system."
+    )
     action: Action
     product_id: str | None = None
     # membership
@@ -56,3 +60,6 @@ class HistoryEvent(BaseModel):
     wallet_after: int | None = None
     licensed_after: int | None = None
     shortfall: int | None = None
+    # installed systems
+    system_id: str | None = None
+    system_name: str | None = None

@@ -38,7 +38,7 @@ class ProductState:
 
     org_id: str
     product_id: str
-    devices: int = 0
+    devices: int = 0  # = declared_devices + reported_devices: what every rule counts
     wallet: int = 0
     trial_started_at: datetime | None = None
     trial_ends_at: datetime | None = None
@@ -52,6 +52,8 @@ class ProductState:
     redeemed_total: int = 0
     warned_period: int = -1  # the period whose "grace ending soon" was sent
     lapsed_period: int = -1  # the period whose "license lapsed" was sent
+    declared_devices: int = 0  # set by an admin, for installations that do not report
+    reported_devices: int = 0  # the sum of what the org's active installed systems report
     version: int = 0
 
     @property
@@ -128,6 +130,8 @@ class Figures:
     period_start: datetime | None = None
     licenses: int | None = None
     key_last5: str | None = None
+    system_id: str | None = None
+    system_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,21 +244,37 @@ def check_devices(devices: int) -> None:
         raise InvalidInput(f"devices must be between 0 and {MAX_DEVICES}.", field="devices")
 
 
-def set_usage(state: ProductState, devices: int, now: datetime) -> Change:
-    """Rule 4: a rise is covered from the wallet at once as far as it can; a fall gives nothing back.
-    Renewals that are due are processed first, so the rise is measured against the right period."""
-    check_devices(devices)
+def _usage(state: ProductState, declared: int, reported: int, now: datetime, **extra: Any) -> Change:
+    """Rule 4: the devices become declared + reported. A rise is covered from the wallet at once as
+    far as it can; a fall gives nothing back. Renewals that are due are processed first, so the rise
+    is measured against the right period."""
+    check_devices(declared + reported)
     settled = catch_up(state, now)
     current = settled.after
     before = current.devices
-    if devices == before:
+    changed = replace(current, declared_devices=declared, reported_devices=reported, devices=declared + reported)
+    if changed == current:  # the same counts again: nothing to record
         return Change(state, current, settled.events)
-    changed = replace(current, devices=devices)
+    figure = {"devices_before": before, "devices_after": changed.devices, **extra}
     if changed.activated:  # a fall draws nothing (licensed >= devices), and nothing goes back
-        after, figures = _draw(changed, Action.USAGE_CHANGED, devices_before=before, devices_after=devices)
+        after, figures = _draw(changed, Action.USAGE_CHANGED, **figure)
     else:
-        after, figures = changed, Figures(Action.USAGE_CHANGED, devices_before=before, devices_after=devices)
+        after, figures = changed, Figures(Action.USAGE_CHANGED, **figure)
     return Change(state, after, [*settled.events, figures])
+
+
+def set_usage(state: ProductState, devices: int, now: datetime) -> Change:
+    """An admin declares the devices of installations that do not report (the org's devices are
+    these plus what its installed systems report)."""
+    check_devices(devices)
+    return _usage(state, devices, state.reported_devices, now)
+
+
+def report_usage(state: ProductState, before: int, after: int, now: datetime, **extra: Any) -> Change:
+    """An installed system reports `after` devices where it reported `before` (0 when it joins,
+    and its devices leave the org's usage when it is removed)."""
+    check_devices(after)
+    return _usage(state, state.declared_devices, state.reported_devices - before + after, now, **extra)
 
 
 def redeem(state: ProductState, licenses: int, key_last5: str, now: datetime) -> Change:
@@ -283,3 +303,23 @@ def redeem(state: ProductState, licenses: int, key_last5: str, now: datetime) ->
         shortfall=shortfall(after) if after.activated else None,
     )
     return Change(state, after, [*settled.events, figures])
+
+
+def system_joins(state: ProductState, product: Product, now: datetime, system_id: str, name: str) -> Change:
+    """An installed system registers for the product. If the org has neither tried nor activated
+    it, its trial starts now: the trial begins when the software is installed (rule 1)."""
+    events: list[Figures] = []
+    after = state
+    if not state.activated and state.trial_started_at is None:
+        trial = start_trial(state, product, now)
+        after, events = trial.after, list(trial.events)
+    return Change(state, after, [*events, Figures(Action.SYSTEM_REGISTERED, system_id=system_id, system_name=name)])
+
+
+def system_leaves(state: ProductState, devices: int, now: datetime, system_id: str, name: str) -> Change:
+    """A system is removed: the devices it reported leave the org's usage (nothing goes back to
+    the wallet: rule 4)."""
+    left = report_usage(state, devices, 0, now, system_id=system_id, system_name=name)
+    return Change(
+        state, left.after, [Figures(Action.SYSTEM_REMOVED, system_id=system_id, system_name=name), *left.events]
+    )

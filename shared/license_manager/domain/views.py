@@ -3,6 +3,7 @@ renewal that has fallen due applied as the sweep will apply it (docs/rules.md, r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,7 @@ from license_manager.domain.licensing import (
     shortfall,
     status_at,
 )
+from license_manager.domain.systems import Kind, System
 from license_manager.domain.timefmt import Instant
 
 
@@ -41,11 +43,24 @@ class SubscriptionView(BaseModel):
     licenses_needed_at_next_renewal: int = Field(description="max(0, devices - wallet): buy these before it")
 
 
+class SystemDevices(BaseModel):
+    """What one installed system reports."""
+
+    system_id: str
+    name: str
+    kind: Kind
+    devices: int
+    last_seen_at: Instant
+    stale: bool = Field(description="Not seen for 7 days")
+
+
 class ProductOverview(BaseModel):
     product_id: str
     name: str
     status: Status | None = Field(description="null: the product is only in the wallet or device count")
-    devices: int
+    devices: int = Field(description="declared_devices + what the installed systems report")
+    declared_devices: int = Field(description="Set by an admin, for installations that do not report")
+    systems: list[SystemDevices] = Field(description="The org's active installed systems of this product")
     wallet: int = Field(description="Licenses redeemed but not yet consumed")
     trial: TrialView | None
     subscription: SubscriptionView | None
@@ -80,14 +95,31 @@ def subscription_view(state: ProductState, now: datetime) -> SubscriptionView | 
     )
 
 
-def product_overview(state: ProductState, product: Product | None, now: datetime) -> ProductOverview:
-    """`product` None: no longer in the catalog; what the org has of it is still shown, by id."""
+def system_devices(system: System, now: datetime) -> SystemDevices:
+    return SystemDevices(
+        system_id=system.system_id,
+        name=system.name,
+        kind=system.kind,
+        devices=system.devices,
+        last_seen_at=system.last_seen_at,
+        stale=system.stale(now),
+    )
+
+
+def product_overview(
+    state: ProductState, product: Product | None, now: datetime, systems: Sequence[System] = ()
+) -> ProductOverview:
+    """`product` None: no longer in the catalog; what the org has of it is still shown, by id.
+    `systems`: the org's systems (those of this product, still active, are shown)."""
     current = settled(state, now)
+    mine = [system_devices(s, now) for s in systems if s.product_id == current.product_id and s.active]
     return ProductOverview(
         product_id=current.product_id,
         name=product.name if product is not None else current.product_id,
         status=status_at(current, now),
         devices=current.devices,
+        declared_devices=current.declared_devices,
+        systems=sorted(mine, key=lambda s: (s.name.lower(), s.system_id)),
         wallet=current.wallet,
         trial=trial_view(current, now),
         subscription=subscription_view(current, now),

@@ -14,6 +14,7 @@ from license_manager.domain.errors import Conflict, Forbidden, InvalidInput, Not
 from license_manager.domain.identity import Caller, Role
 from license_manager.domain.licensing import Change, ProductState
 from license_manager.domain.orgs import org_not_found
+from license_manager.domain.systems import System
 from license_manager.domain.views import ProductOverview, WalletLine, product_overview, wallet_line
 from license_manager.services.catalog import get_product
 from license_manager.services.unit_of_work import (
@@ -162,8 +163,9 @@ class Wallet:
     products: list[WalletLine]
 
 
-def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], datetime]:
-    """The org's name and product states, from ONE query on its partition (membership included)."""
+def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], list[System], datetime]:
+    """The org, its product states in catalog order and its systems, from ONE query on its
+    partition (membership included)."""
     access = authorize(caller, org_id, Role.VIEWER)
     view = store.read_org(org_id, caller.email)
     access.admit(view.member)
@@ -173,20 +175,20 @@ def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], d
     order = {p.product_id: i for i, p in enumerate(catalog.products)}
     # catalog order; products withdrawn from the catalog stay visible, last
     states = sorted(view.states, key=lambda s: (order.get(s.product_id, len(order)), s.product_id))
-    return view.org.name, states, clock.now()
+    return view.org.name, states, view.systems, clock.now()
 
 
 @raises(NotFound, Forbidden, Unavailable)
 def overview(caller: Caller, org_id: str) -> Overview:
-    name, states, now = _org_states(caller, org_id)
+    name, states, systems, now = _org_states(caller, org_id)
     catalog = load_catalog()
-    products = [product_overview(s, catalog.product(s.product_id), now) for s in states]
+    products = [product_overview(s, catalog.product(s.product_id), now, systems) for s in states]
     return Overview(org_id=org_id, name=name, as_of=now, products=products)
 
 
 @raises(NotFound, Forbidden, Unavailable)
 def wallet(caller: Caller, org_id: str) -> Wallet:
-    _name, states, now = _org_states(caller, org_id)
+    _name, states, _systems, now = _org_states(caller, org_id)
     catalog = load_catalog()
     return Wallet(
         org_id=org_id, as_of=now, products=[wallet_line(s, catalog.product(s.product_id), now) for s in states]

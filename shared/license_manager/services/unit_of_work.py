@@ -185,6 +185,22 @@ class JsonCodec(Generic[T]):
         return self._adapter.validate_json(payload)
 
 
+class SecretFieldCodec(Generic[T]):
+    """Remembers a result whose `field` is a secret (a credential, a code): that field is kept
+    apart, to be encrypted, and put back when the answer is replayed."""
+
+    def __init__(self, kind: type[T], field: str) -> None:
+        self._json = JsonCodec(kind)
+        self._field = field
+
+    def dump(self, result: T) -> tuple[str, bytes | None]:
+        bare = replace(result, **{self._field: ""})  # type: ignore[type-var]
+        return self._json.dump(bare)[0], str(getattr(result, self._field)).encode()
+
+    def load(self, payload: str, secret: bytes | None) -> T:
+        return replace(self._json.load(payload, None), **{self._field: (secret or b"").decode()})  # type: ignore[type-var]
+
+
 Remember = Callable[[T], list[dynamo.TxAction]]
 
 

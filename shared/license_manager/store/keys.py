@@ -10,6 +10,8 @@ KEY#<key_id>    KEY                    a license key, by hash
 VENDOR          EV#<event_id>          the vendor's own log (keys issued and revoked)
 OUTBOX          <event_id>             a notification waiting to be published to EventBridge
 ANSWER#<hash>   ANSWER                 the answer to a request sent with an Idempotency-Key (24 h)
+ORG#<org_id>    SYSTEM#<system_id>     an installed system of the org (name, product, devices, credential hash)
+REGCODE#<hash>  CODE                   a registration code (org, expiry, the system it registered)
 
 GSI2 (sparse, write-sharded): activated product states carry GSI2PK = RENEW#<shard>,
 GSI2SK = <next_due_at>#<org_id>#<product_id>; the renewal sweep queries what is due per shard.
@@ -28,6 +30,8 @@ THROTTLE_SK = "THROTTLE#redeem"
 VENDOR_PK = "VENDOR"
 OUTBOX_PK = "OUTBOX"
 ANSWER_SK = "ANSWER"
+SYSTEM_PREFIX = "SYSTEM#"
+CODE_SK = "CODE"
 RENEWAL_SHARDS = 8
 
 
@@ -79,6 +83,14 @@ def vendor_event_key(event_id: str) -> dict[str, str]:
 
 def outbox_key(event_id: str) -> dict[str, str]:
     return {"PK": OUTBOX_PK, "SK": event_id}
+
+
+def system_key(org_id: str, system_id: str) -> dict[str, str]:
+    return {"PK": org_pk(org_id), "SK": SYSTEM_PREFIX + system_id}
+
+
+def code_key(code_hash: str) -> dict[str, str]:
+    return {"PK": f"REGCODE#{code_hash}", "SK": CODE_SK}
 
 
 def answer_key(scope: str) -> dict[str, str]:

@@ -15,11 +15,13 @@ from license_manager.domain.history import HistoryEvent
 from license_manager.domain.licensing import ProductState
 from license_manager.domain.orgs import Member, Org
 from license_manager.domain.renewals import next_due_at
+from license_manager.domain.systems import System
 from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
 from license_manager.store.orgs import member_from_item, org_from_item
+from license_manager.store.system_items import system_from_item
 
 _TIMES = ("trial_started_at", "trial_ends_at", "activated_at")
 _INTS = (
@@ -32,6 +34,8 @@ _INTS = (
     "redeemed_total",
     "warned_period",
     "lapsed_period",
+    "declared_devices",
+    "reported_devices",
     "version",
 )
 _TEXTS = ("activated_by", "terms_version")
@@ -67,6 +71,8 @@ def state_from_item(item: Item) -> ProductState:
     for name in _TIMES:
         if name in item:
             data[name] = parse_iso(item[name])
+    if "declared_devices" not in item:  # stored before installed systems: every device was declared
+        data["declared_devices"] = data.get("devices", 0) - data.get("reported_devices", 0)
     return ProductState(**data)
 
 
@@ -131,11 +137,12 @@ class OrgView:
     org: Org | None
     member: Member | None
     states: list[ProductState]
+    systems: list[System]
 
 
 def read_org(org_id: str, email: str) -> OrgView:
-    """The org, the caller's membership and every product state: ONE query on the org's partition
-    (other members' items are filtered out; the org's history lives in another partition)."""
+    """The org, the caller's membership, every product state and installed system: ONE query on
+    the org's partition (other members' items are filtered out; history lives elsewhere)."""
     params: dict[str, Any] = {
         "KeyConditionExpression": "PK = :pk",
         "FilterExpression": "NOT begins_with(SK, :m) OR SK = :me",
@@ -148,4 +155,5 @@ def read_org(org_id: str, email: str) -> OrgView:
     org = next((org_from_item(i) for i in items if i["SK"] == keys.ORG_SK), None)
     member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
     states = [state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)]
-    return OrgView(org, member, states)
+    systems = [system_from_item(i).system for i in items if i["SK"].startswith(keys.SYSTEM_PREFIX)]
+    return OrgView(org, member, states, systems)
