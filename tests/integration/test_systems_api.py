@@ -65,7 +65,7 @@ def verify(token: str) -> dict[str, Any]:
     keys = system("GET", "/.well-known/jwks.json", None).body["keys"]
     kid = jwt.get_unverified_header(token)["kid"]
     key = jwt.PyJWK(next(k for k in keys if k["kid"] == kid))
-    options = {"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False}
+    options: Any = {"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False}
     claims = dict(jwt.decode(token, key=key.key, algorithms=["ES256"], options=options))
     assert claims["iat"] <= clock.now().timestamp() < claims["exp"]
     return claims
