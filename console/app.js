@@ -14,6 +14,7 @@ import { membersPage } from "./pages/members.js";
 import { orgsPage } from "./pages/orgs.js";
 import { overviewPage } from "./pages/overview.js";
 import { signinPage } from "./pages/signin.js";
+import { systemsPage } from "./pages/systems.js";
 import { vendorPage } from "./pages/vendor.js";
 import { walletPage } from "./pages/wallet.js";
 
@@ -23,6 +24,7 @@ const ORG_PAGES = {
   wallet: walletPage,
   history: historyPage,
   members: membersPage,
+  systems: systemsPage,
   buy: buyPage,
 };
 const main = document.getElementById("main");
@@ -82,6 +84,7 @@ function header(org) {
       org ? h("li", {}, link(`${base}/overview`, t("nav.overview"))) : null,
       org ? h("li", {}, link(`${base}/wallet`, t("nav.wallet"))) : null,
       org ? h("li", {}, link(`${base}/history`, t("nav.history"))) : null,
+      org ? h("li", {}, link(`${base}/systems`, t("nav.systems"))) : null,
       org && org.role === "owner" ? h("li", {}, link(`${base}/members`, t("nav.members"))) : null,
       org ? h("li", {}, link(`${base}/buy`, t("nav.buy"))) : null,
       session.vendor ? h("li", {}, link("#/vendor", t("nav.vendor"))) : null,

@@ -15,10 +15,13 @@ const ACTIONS = [
   "usage_changed",
   "key_redeemed",
   "renewed",
+  "system_registered",
+  "system_removed",
 ];
 
 export function details(e) {
   const parts = [];
+  if (e.system_name) parts.push(t("details.system", { name: e.system_name }));
   if (e.member_email) parts.push(t("details.member", { email: e.member_email, role: e.role ? t(`role.${e.role}`) : "" }));
   if (e.terms_version) parts.push(t("details.terms", { version: e.terms_version }));
   if (e.devices_before !== null && e.devices_before !== undefined) {
@@ -33,7 +36,9 @@ export function details(e) {
 }
 
 function who(e) {
-  return e.actor === "system" ? t("history.system") : e.actor;
+  if (e.actor === "system") return t("history.system");
+  if (e.actor.startsWith("system:") && e.system_name) return e.system_name;
+  return e.actor;
 }
 
 export async function historyPage(page, ctx) {

@@ -39,11 +39,27 @@ function card(product, asOf, ctx, messages) {
     sub ? figure(t("overview.toBuy"), number(sub.licenses_needed_at_next_renewal)) : null,
     sub ? figure(t("overview.nextRenewal"), date(sub.next_renewal_at)) : null,
   );
+  const systems = product.systems.length
+    ? h(
+        "div",
+        { class: "systems" },
+        h("p", { class: "muted" }, t("overview.systems")),
+        h(
+          "ul",
+          {},
+          product.systems.map((s) =>
+            h("li", {}, t("overview.systemLine", { name: s.name, devices: number(s.devices) }), s.stale ? h("strong", { class: "stale" }, ` (${t("systems.stale")})`) : null),
+          ),
+          h("li", {}, t("overview.declared", { count: number(product.declared_devices) })),
+        ),
+      )
+    : null;
   const parts = [
     h("h2", { id }, product.name),
     h("p", { class: "status" }, t("overview.statusLabel"), " ", statusBadge(product.status)),
     lines.map((line) => h("p", { class: "days-left" }, line)),
     figures,
+    systems,
   ];
   if (ctx.org.role !== "viewer") parts.push(devicesForm(product, ctx, messages));
   return h("section", { class: "card", "aria-labelledby": id }, parts);

@@ -7,6 +7,7 @@ violation) and photographed; `make screenshots` keeps the pictures in docs/scree
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -474,3 +475,61 @@ def test_every_refusal_of_a_key_is_said_in_words(console: Any, base_url: str) ->
     for _ in range(10):  # guesses fill the organization's window
         http("POST", f"{base_url}/orgs/{org_id}/redemptions", {"license_key": random_key()}, token)
     attempt(random_key(), "Trop d'essais infructueux pour cette organisation. Réessayez dans")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_systems_are_registered_listed_licensed_offline_and_removed(
+    console: Any, base_url: str, tmp_path: Path, lang: str
+) -> None:
+    words = {
+        "en": ("Systems", "Create a registration code", "System file", "Upload system file", "Download license file"),
+        "fr": (
+            "Systèmes",
+            "Créer un code d'enregistrement",
+            "Fichier système",
+            "Importer le fichier système",
+            "Télécharger le fichier de licence",
+        ),
+    }[lang]
+    nav, create, file_label, upload, download_label = words
+    c: Console = console(lang)
+    c.sign_in(unique_email("sites"))
+    create_org(c, "Sites")
+    page = c.page
+    page.get_by_role("link", name=nav, exact=True).click()
+    page.get_by_role("button", name=create).click()
+    code = re.search(r"REG(-[0-9A-Z]{5}){4}", page.locator(".notice-warning").inner_text())
+    assert code is not None
+    # the software registers with the code and reports 2 devices
+    body = {"code": code.group(0), "name": "Gate cameras", "product_id": "camera-station-pro"}
+    registered = http("POST", f"{base_url}/systems/register", body).body
+    credential = registered["credential"]
+    http("PUT", f"{base_url}/systems/{registered['system_id']}/usage", {"devices": 2}, credential)
+    page.reload()
+    expect(page.get_by_role("row", name=re.compile("Gate cameras"))).to_contain_text("2")
+    c.check("systems")
+    # an offline site's system file becomes its license file
+    system_file = tmp_path / "system-file.json"
+    system_file.write_text(
+        json.dumps(
+            {
+                "system_id": "off_" + secrets.token_hex(10),
+                "name": "Harbour",
+                "product_id": "camera-station-pro",
+                "devices": 1,
+                "created_at": "2026-11-29T10:00:00+00:00",
+                "nonce": secrets.token_hex(8),
+            }
+        )
+    )
+    page.get_by_label(file_label).set_input_files(str(system_file))
+    page.get_by_role("button", name=upload).click()
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name=download_label).click()
+    assert "license" in json.loads(Path(downloaded.value.path()).read_text())
+    expect(page.get_by_role("row", name=re.compile("Harbour"))).to_be_visible()
+    # removing the registered system: its credential is refused from then on
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("row", name=re.compile("Gate cameras")).get_by_role("button").click()
+    expect(page.get_by_role("status").filter(has_text="Gate cameras")).to_be_visible()
+    assert http("PUT", f"{base_url}/systems/{registered['system_id']}/usage", {"devices": 3}, credential).status == 401
