@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from license_manager import clock
 from license_manager.services import renewals
 from license_manager.services.catalog import get_product
-from tests.helpers import Reply, call, unique_email
+from tests.helpers import Reply, call, http_event, invoke, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -44,6 +44,7 @@ class Licensing(RuleBasedStateMachine):
         self.orgs: list[tuple[str, str]] = []  # (org_id, admin)
         self.keys: list[dict[str, Any]] = []  # issued: license_key, product_id, licenses
         self.redeemed: dict[tuple[str, str], int] = {}  # (org, product) -> licenses in keys it redeemed
+        self.systems: list[tuple[str, str, str]] = []  # (org, system id, credential)
 
     @initialize()
     def two_orgs(self) -> None:
@@ -97,6 +98,27 @@ class Licensing(RuleBasedStateMachine):
     def add_member(self, data: st.DataObject, role: str) -> None:
         org_id, admin = data.draw(st.sampled_from(self.orgs))
         checked(call("orgs", "POST", f"/orgs/{org_id}/members", admin, {"email": unique_email("m"), "role": role}))
+
+    @rule(data=st.data(), product=st.sampled_from(PRODUCTS))
+    def install(self, data: st.DataObject, product: str) -> None:
+        org_id, admin = data.draw(st.sampled_from(self.orgs))
+        code = checked(call("systems", "POST", f"/orgs/{org_id}/systems/registration-codes", admin)).body["code"]
+        body = {"code": code, "name": f"Site {len(self.systems)}", "product_id": product}
+        registered = checked(invoke("systems", http_event("POST", "/systems/register", body=body))).body
+        self.systems.append((org_id, registered["system_id"], registered["credential"]))
+
+    @rule(data=st.data(), devices=st.integers(0, 15))
+    def system_reports(self, data: st.DataObject, devices: int) -> None:
+        if not self.systems:
+            return
+        _org, system_id, credential = data.draw(st.sampled_from(self.systems))
+        event = http_event(
+            "PUT",
+            f"/systems/{system_id}/usage",
+            body={"devices": devices},
+            headers={"Authorization": f"Bearer {credential}"},
+        )
+        assert checked(invoke("systems", event)).status == 200
 
     @rule(days=st.integers(1, 400))
     def time_passes(self, days: int) -> None:
