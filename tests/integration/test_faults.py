@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from license_manager import clock, deadline
 from license_manager.services import renewals
 from license_manager.store import dynamo
-from tests.helpers import Reply, call, unique_email
+from tests.helpers import Reply, call, http_event, invoke, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -321,6 +321,78 @@ def revoke() -> Case:
     return Case(setup, check)
 
 
+def registered(owner: str, org_id: str) -> dict[str, str]:
+    code = call("systems", "POST", f"/orgs/{org_id}/systems/registration-codes", owner).body["code"]
+    body = {"code": code, "name": "Gate", "product_id": CAM}
+    return dict(invoke("systems", http_event("POST", "/systems/register", body=body)).body)
+
+
+def as_system(method: str, path: str, credential: str, body: Any = None) -> Reply:
+    return invoke("systems", http_event(method, path, body=body, headers={"Authorization": f"Bearer {credential}"}))
+
+
+def register_system() -> Case:
+    owner = unique_email("owner")
+    state: dict[str, str] = {}
+
+    def setup() -> Callable[[], Reply]:
+        state["org"] = new_org(owner)
+        code = call("systems", "POST", f"/orgs/{state['org']}/systems/registration-codes", owner).body["code"]
+        body = {"code": code, "name": "Gate", "product_id": CAM}
+        event = http_event("POST", "/systems/register", body=body, headers={"Idempotency-Key": "register-0001"})
+        return lambda: invoke("systems", event)
+
+    def check() -> None:
+        systems = call("systems", "GET", f"/orgs/{state['org']}/systems", owner).body["systems"]
+        assert [s["name"] for s in systems] == ["Gate"]
+        assert actions(state["org"], owner) == ["org_created", "system_registered", "trial_started"]
+
+    return Case(setup, check)
+
+
+def system_reports() -> Case:
+    owner = unique_email("owner")
+    state: dict[str, Any] = {}
+
+    def setup() -> Callable[[], Reply]:
+        state["org"] = new_org(owner)
+        call("redeem", "POST", f"/orgs/{state['org']}/redemptions", owner, {"license_key": issue_key(5)["license_key"]})
+        body = {"product_id": CAM, "accept_terms": True, "terms_version": "2026-01"}
+        call("activate", "POST", f"/orgs/{state['org']}/activations", owner, body)
+        state["system"] = registered(owner, state["org"])
+        path = f"/systems/{state['system']['system_id']}/usage"
+        return lambda: as_system("PUT", path, state["system"]["credential"], {"devices": 3})
+
+    def check() -> None:
+        product = call("overview", "GET", f"/orgs/{state['org']}/overview", owner).body["products"][0]
+        assert (product["devices"], product["wallet"], product["subscription"]["licensed"]) == (3, 2, 3)
+        assert actions(state["org"], owner).count("usage_changed") == 1
+        conserved(state["org"], owner)
+
+    return Case(setup, check)
+
+
+def remove_system() -> Case:
+    owner = unique_email("owner")
+    state: dict[str, Any] = {}
+
+    def setup() -> Callable[[], Reply]:
+        state["org"] = new_org(owner)
+        state["system"] = registered(owner, state["org"])
+        as_system(
+            "PUT", f"/systems/{state['system']['system_id']}/usage", state["system"]["credential"], {"devices": 2}
+        )
+        return lambda: call("systems", "DELETE", f"/orgs/{state['org']}/systems/{state['system']['system_id']}", owner)
+
+    def check() -> None:
+        systems = call("systems", "GET", f"/orgs/{state['org']}/systems", owner).body["systems"]
+        assert [(s["status"], s["devices"]) for s in systems] == [("removed", 0)]
+        assert actions(state["org"], owner).count("system_removed") == 1
+        assert call("overview", "GET", f"/orgs/{state['org']}/overview", owner).body["products"][0]["devices"] == 0
+
+    return Case(setup, check)
+
+
 OPERATIONS = {
     "create org": create_org,
     "add member": add_member,
@@ -330,6 +402,9 @@ OPERATIONS = {
     "redeem": redeem,
     "issue keys": issue,
     "revoke key": revoke,
+    "register a system": register_system,
+    "a system reports": system_reports,
+    "remove a system": remove_system,
 }
 
 
