@@ -151,3 +151,16 @@ def test_the_console_signs_in_with_the_code_flow_and_the_api_trusts_only_its_ori
     assert len(cors["AllowOrigins"]) == 1
     assert "ConsoleDistribution.DomainName" in str(cors["AllowOrigins"][0])
     assert "idempotency-key" in cors["AllowHeaders"]
+
+
+def test_the_license_signer_is_a_kms_p256_key_only_the_systems_function_may_use_to_sign() -> None:
+    key = resources("AWS::KMS::Key")["LicenseSigningKey"]["Properties"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    signers = []
+    for name, function in resources("AWS::Serverless::Function").items():
+        for policy in function["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []):
+                if "LicenseSigningKey" in str(statement.get("Resource")):
+                    signers.append(name)
+                    assert sorted(statement["Action"]) == ["kms:GetPublicKey", "kms:Sign"]
+    assert signers == ["SystemsFunction"]
