@@ -12,9 +12,12 @@ problem+json, and never lets one request's bytes be read as the next one's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
 import sys
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -95,6 +98,7 @@ class Handler(BaseHTTPRequestHandler):
         except _Refused as refused:
             self.close_connection = True  # the rest of the stream cannot be trusted
             self._send(*refused.answer)
+            self._linger()
             return
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
@@ -120,6 +124,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and not no_body:
             self.wfile.write(payload)
+
+    def _linger(self) -> None:
+        """Close gently: stop sending, then read and drop what the client is still sending for a
+        moment, so that closing does not reset the connection before the client reads the answer."""
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(1)
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and self.connection.recv(65536):
+                pass
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors of the HTTP layer itself (bad request line, headers too long...), as problem+json."""

@@ -3,6 +3,7 @@ a throttle under a flood of guesses, and retries with an Idempotency-Key."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import socket
@@ -26,13 +27,12 @@ def address(base_url: str) -> tuple[str, int]:
 def exchange(base_url: str, raw: bytes, timeout: float = 10) -> bytes:
     """Send raw bytes on one connection; everything the server sends until it closes (or goes quiet)."""
     with socket.create_connection(address(base_url), timeout=timeout) as conn:
-        conn.sendall(raw)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # refused mid-body: read the answer
+            conn.sendall(raw)
         received = b""
-        try:
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
             while chunk := conn.recv(65536):
                 received += chunk
-        except TimeoutError:
-            pass
         return received
 
 
