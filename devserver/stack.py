@@ -68,6 +68,8 @@ class DevServer:
             "EVENTS_ENDPOINT_URL": self.aws.endpoint_url,
             "KMS_ENDPOINT_URL": self.aws.endpoint_url,
             "POWERTOOLS_LOG_LEVEL": os.environ.get("DEV_LOG_LEVEL", "WARNING"),
+            # metrics are lines on stdout in Lambda (EMF); here they would only be noise
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("DEV_METRICS_DISABLED", "true"),
         }
 
     def _ensure_table(self, table: str) -> None:

@@ -37,6 +37,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("DYNAMODB_ENDPOINT_URL", "EVENTS_ENDPOINT_URL", "KMS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")  # tests/integration/test_signals.py turns them on
     _reset_clients()
     yield
     settings.reset()  # clients are reset by the next test (some tests replace them meanwhile)

@@ -1,7 +1,40 @@
-"""Structured logging shared by every layer (settings come from POWERTOOLS_* variables)."""
+"""Observability shared by every layer: structured logs, metrics and traces (Powertools).
+
+- `logger`: JSON logs with the Lambda request id and, from `serve`, the correlation id, the
+  caller's `sub` and the org id (settings: POWERTOOLS_* variables).
+- `count()`: a business or error event as a CloudWatch metric (Embedded Metric Format, written
+  with the logs: no API call), namespace LicenseManager. docs/operations.md lists them.
+- `tracer`: X-Ray (Tracing: Active in template.yaml); each request's DynamoDB calls show as
+  subsegments. Off outside Lambda.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+import warnings
 
-logger = Logger(service="license-manager")
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+NAMESPACE = "LicenseManager"
+SERVICE = "license-manager"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+# An invocation that changed nothing has no metric to publish; that is normal, not news.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
+    """Record `value` of metric `name` (with its own `dimensions`, if any) for this invocation.
+    With POWERTOOLS_METRICS_DISABLED (the dev server, the tests) nothing is kept or printed."""
+    if is_metrics_disabled():
+        return
+    if not dimensions:
+        metrics.add_metric(name=name, unit=unit, value=value)
+        return
+    with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
@@ -24,7 +24,7 @@ from license_manager.api.problems import PROBLEM_CONTENT_TYPE, problem_result
 from license_manager.api.schemas import Problem
 from license_manager.domain.errors import DomainError, Unauthenticated
 from license_manager.domain.identity import Caller
-from license_manager.observability import logger
+from license_manager.observability import logger, metrics, tracer
 from license_manager.services.unit_of_work import RequestKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,7 +54,9 @@ def make_resolver() -> APIGatewayHttpResolver:
 def current_caller(app: APIGatewayHttpResolver) -> Caller:
     authorizer = app.current_event.request_context.authorizer
     claims = authorizer.jwt_claim if authorizer is not None else None
-    return caller_from_claims(claims)
+    caller = caller_from_claims(claims)
+    logger.append_keys(caller_sub=caller.sub)
+    return caller
 
 
 def system_credential(app: APIGatewayHttpResolver) -> str:
@@ -120,13 +122,19 @@ def _without_body(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """A function's `lambda_handler`: `serve` with the request's correlation id in every log line."""
+    """A function's `lambda_handler`: `serve`, traced, its metrics flushed, and the request's
+    correlation id (and org id) in every log line."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        org_id = (event.get("pathParameters") or {}).get("org_id")
+        if org_id:
+            logger.append_keys(org_id=org_id)
         return serve(app, event, context)
 
-    return lambda_handler
+    return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], lambda_handler)
 
 
 def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from license_manager.domain.identity import Caller, Role
 from license_manager.domain.license_keys import LicenseKey, key_id, last5, normalize, redeemable, refusal
 from license_manager.domain.licensing import Status, status_at
 from license_manager.observability import logger
+from license_manager.services import signals
 from license_manager.services.unit_of_work import (
     Access,
     JsonCodec,
@@ -51,9 +52,16 @@ class Redemption:
 def redeem(caller: Caller, org_id: str, typed_key: str, key: RequestKey | None = None) -> Redemption:
     """Rule 3. A mistyped key is refused before any database call. Then at most three calls:
     read membership + key + failure window; read the product state; one transaction."""
-    symbols = normalize(typed_key)  # 422 "looks mistyped", no database involved
-    access = authorize(caller, org_id, Role.ADMIN)
-    return once(key, JsonCodec(Redemption), lambda remember: _redeem(access, symbols, remember))
+    try:
+        symbols = normalize(typed_key)  # 422 "looks mistyped", no database involved
+        access = authorize(caller, org_id, Role.ADMIN)
+        return once(key, JsonCodec(Redemption), lambda remember: _redeem(access, symbols, remember))
+    except Throttled:
+        signals.redemption_refused("throttled")
+        raise
+    except (InvalidInput, NotFound, Gone, Conflict) as refused:
+        signals.redemption_refused(str(refused.extra.get("code") or type(refused).__name__.lower()))
+        raise
 
 
 def _redeem(access: Access, symbols: str, remember: Remember[Redemption]) -> Redemption:

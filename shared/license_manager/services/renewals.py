@@ -43,9 +43,21 @@ class Summary:
     errors: int = 0
     complete: bool = True
     as_of: str = ""
+    outbox_backlog: int = 0  # notifications still waiting when the run ended
+    outbox_oldest_age_s: int = 0  # how long the oldest of them has waited
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @property
+    def failed(self) -> bool:
+        """Something could not be done (it is retried next run): the invocation must say so."""
+        return self.errors > 0
+
+
+class SweepFailed(RuntimeError):
+    """Raised by the scheduled handler when a run had errors, so that Lambda counts a failed
+    invocation and the run lands in the failure queue (docs/operations.md)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,18 @@ def sweep(remaining_ms: Callable[[], int]) -> Summary:
     _publish(summary, remaining_ms)
     logger.info("sweep done", extra=summary.as_dict())
     return summary
+
+
+def measure_backlog(summary: Summary) -> None:
+    """What the outbox still holds (normally nothing once a run has published)."""
+    try:
+        backlog, oldest = outbox.backlog()
+    except Exception:
+        logger.exception("could not measure the outbox backlog")
+        return
+    summary.outbox_backlog = backlog
+    if oldest is not None:
+        summary.outbox_oldest_age_s = max(0, int((clock.now() - oldest).total_seconds()))
 
 
 def _process(org_id: str, product_id: str, now: datetime, summary: Summary) -> None:
@@ -127,6 +151,11 @@ def _step(state: ProductState, now: datetime) -> tuple[Renewed | Noticed | None,
 
 
 def _publish(summary: Summary, remaining_ms: Callable[[], int]) -> None:
+    _publish_pages(summary, remaining_ms)
+    measure_backlog(summary)
+
+
+def _publish_pages(summary: Summary, remaining_ms: Callable[[], int]) -> None:
     """Publish waiting notifications; what EventBridge refuses (or time forbids) waits for the next run."""
     for page in outbox.pending():
         if remaining_ms() < SAFETY_MS // 3:

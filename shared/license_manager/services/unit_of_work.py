@@ -30,6 +30,7 @@ from license_manager.domain.identity import Caller, Role, role_allows, role_refu
 from license_manager.domain.licensing import Change, Figures, ProductState
 from license_manager.domain.orgs import Member, org_not_found, possible_org_id
 from license_manager.domain.renewals import Notification, renewal_notifications
+from license_manager.services import signals
 from license_manager.store import answers, dynamo, encryption, outbox
 from license_manager.store import licensing as store
 from license_manager.store.orgs import membership_check
@@ -128,6 +129,7 @@ def commit(
         history_events(change, actor, now),
         [*notification_puts([*renewal_notifications(change), *notices], now), *also],
     )
+    signals.change_committed(change, notices)
     return replace(change.after, version=change.before.version + 1)
 
 

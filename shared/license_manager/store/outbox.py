@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from license_manager.domain.renewals import Notification
-from license_manager.domain.timefmt import to_iso
+from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 
 
@@ -69,3 +69,18 @@ def pending(page_size: int = 100) -> Iterator[list[Pending]]:
 
 def delete(event_ids: list[str]) -> None:
     dynamo.delete_many([keys.outbox_key(e) for e in event_ids])
+
+
+def backlog() -> tuple[int, datetime | None]:
+    """How many notifications wait, and when the oldest was written (None: none wait)."""
+    params = {
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": dynamo.to_attrs({":pk": keys.OUTBOX_PK}),
+        "ProjectionExpression": "created_at",
+    }
+    waiting, oldest = 0, None
+    for page in dynamo.query_pages(params):
+        if oldest is None and page:
+            oldest = parse_iso(page[0]["created_at"])
+        waiting += len(page)
+    return waiting, oldest
