@@ -94,7 +94,9 @@ def test_activations_and_usage_changes_are_counted(capsys: pytest.CaptureFixture
     assert got[("UsageChanges", (("source", "user"),))] == 2  # 0 -> 3, 3 -> 5; the same figure again is no change
 
 
-def test_a_bug_is_counted_as_a_server_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bug_is_counted_as_a_server_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     admin = unique_email("admin")
     org_id = new_org(admin)
 
@@ -142,9 +144,10 @@ def test_a_sweep_that_cannot_publish_fails_the_invocation_after_reporting_the_ba
         raise ConnectionError("EventBridge is down")
 
     emitted(capsys)
-    with monkeypatch.context() as patched, pytest.raises(renewals.SweepFailed):
+    with monkeypatch.context() as patched:
         patched.setattr(event_bus, "publish", eventbridge_down)
-        run_sweep()
+        with pytest.raises(renewals.SweepFailed):
+            run_sweep()
     got = emitted(capsys)
     assert got[("SweepRenewed", ())] == 1  # the renewal itself is written; its notices wait
     assert got[("SweepErrors", ())] == got[("OutboxBacklog", ())] == 2  # renewed + shortfall
