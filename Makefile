@@ -9,6 +9,10 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
+ENV ?= dev
 COVERAGE := --cov --cov-report=term --cov-fail-under=85
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
@@ -16,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help install dev test test-unit test-integration test-e2e soak lint format typecheck template openapi \
-	hooks screenshots bench build deploy clean
+	hooks screenshots bench build deploy checkov clean
 
 help:
 	@echo "make dev               run the API locally (embedded DynamoDB, dev tokens, dev clock)"
@@ -27,11 +31,12 @@ help:
 	@echo "make screenshots       the console's pages, in English and French, into docs/screenshots/"
 	@echo "make soak              the fuzzer and the stateful test with a large budget"
 	@echo "make lint              ruff (with the complexity gate) + mypy + cfn-lint"
+	@echo "make checkov           checkov on the templates (in its own venv, $(CHECKOV_VENV))"
 	@echo "make hooks             install the git pre-commit hooks (ruff, mypy, OpenAPI freshness)"
 	@echo "make openapi           regenerate docs/openapi.json from the code"
 	@echo "make bench             run the benchmarks and write docs/benchmarks.md"
 	@echo "make build             sam build (SAM CLI in its own venv, $(SAM_VENV))"
-	@echo "make deploy            sam deploy (--guided the first time), then upload the console"
+	@echo "make deploy ENV=prod   sam build + sam deploy --config-env (dev|prod, samconfig.toml), then the console"
 
 # The virtualenv is (re)built whenever the dependency pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -54,7 +59,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint --include-checks I -- template.yaml ops/console-waf.yaml
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -64,11 +69,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 template: $(STAMP)
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint --include-checks I -- template.yaml ops/console-waf.yaml
 
 # unit + integration in-process, with coverage; then the e2e tests (their code runs in the dev
 # server's processes, and tracing the fuzzer would only slow it down)
-test: lint $(CHROMIUM)
+test: lint checkov $(CHROMIUM)
 	$(BIN)/python -m pytest -m "not e2e" $(COVERAGE)
 	$(BIN)/python -m pytest -m e2e
 
@@ -103,14 +108,24 @@ $(SAM):
 	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install -q aws-sam-cli==$(SAM_VERSION)
 
+# checkov pins its own dependencies too; skips and their reasons: .checkov.yaml and the template's Metadata.
+$(CHECKOV):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) --config-file .checkov.yaml --skip-download -f template.yaml -f ops/console-waf.yaml
+
 build: $(SAM)
 	$(SAM) validate --lint
 	$(SAM) build
 
-# First time: the guided deploy writes samconfig.toml; then the console is uploaded with its configuration.
+# samconfig.toml holds the dev and prod environments (docs/operations.md); then the console is
+# uploaded with its runtime configuration.
 deploy: build $(STAMP)
-	$(SAM) deploy $(if $(wildcard samconfig.toml),,--guided)
-	$(BIN)/python -m tools.deploy_console
+	$(SAM) deploy --config-env $(ENV)
+	$(BIN)/python -m tools.deploy_console --config-env $(ENV)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

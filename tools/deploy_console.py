@@ -4,7 +4,8 @@ It reads the stack's outputs (the bucket, the distribution, the API's URL, the C
 app client), uploads console/ with the right content types, writes the runtime configuration the
 console reads at start (`/console/config.json`), and asks CloudFront to drop what it cached.
 
-    python -m tools.deploy_console [--stack NAME]   (default: samconfig.toml's stack_name)
+    python -m tools.deploy_console [--config-env dev|prod] [--stack NAME]
+    (the stack: --stack, else the environment's stack_name in samconfig.toml)
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def runtime_config(outputs: dict[str, str]) -> dict[str, Any]:
     config: dict[str, Any] = {"mode": "cognito", "apiUrl": outputs["ApiUrl"], "redirectUri": f"{console_url}/"}
     if "CognitoDomain" in outputs and "UserPoolClientId" in outputs:
         config.update(cognitoDomain=outputs["CognitoDomain"], clientId=outputs["UserPoolClientId"])
+    if "VendorCognitoDomain" in outputs and "VendorUserPoolClientId" in outputs:  # vendor staff: own pool, MFA
+        config["vendor"] = {
+            "cognitoDomain": outputs["VendorCognitoDomain"],
+            "clientId": outputs["VendorUserPoolClientId"],
+        }
     return config
 
 
@@ -63,20 +69,27 @@ def publish(s3: Any, bucket: str, config: dict[str, Any], console: Path = CONSOL
     return [*written, "console/config.json"]
 
 
-def stack_name() -> str:
-    samconfig = ROOT / "samconfig.toml"
-    if samconfig.exists():
-        parameters = tomllib.loads(samconfig.read_text()).get("default", {}).get("deploy", {}).get("parameters", {})
-        if parameters.get("stack_name"):
-            return str(parameters["stack_name"])
-    raise SystemExit("no stack name: pass --stack, or deploy once with `sam deploy --guided` to write samconfig.toml")
+def deploy_parameters(env: str, samconfig: Path = ROOT / "samconfig.toml") -> dict[str, Any]:
+    """`[<env>.deploy.parameters]` of samconfig.toml (what `sam deploy --config-env <env>` uses)."""
+    if not samconfig.exists():
+        return {}
+    parameters = tomllib.loads(samconfig.read_text()).get(env, {}).get("deploy", {}).get("parameters", {})
+    return dict(parameters)
+
+
+def stack_name(env: str = "dev", samconfig: Path = ROOT / "samconfig.toml") -> str:
+    name = deploy_parameters(env, samconfig).get("stack_name")
+    if name:
+        return str(name)
+    raise SystemExit(f"no stack name: pass --stack, or give [{env}.deploy.parameters] a stack_name in samconfig.toml")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config-env", default="dev", help="samconfig.toml environment (default: dev)")
     parser.add_argument("--stack", default=None)
     args = parser.parse_args(argv)
-    name = args.stack or stack_name()
+    name = args.stack or stack_name(args.config_env)
     stack = boto3.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     written = publish(boto3.client("s3"), outputs["ConsoleBucketName"], runtime_config(outputs))

@@ -167,11 +167,49 @@ def key_variables(template: dict[str, Any] | None = None) -> dict[str, str]:
     return found
 
 
-def _resolve(value: Any, refs: dict[str, str], where: str) -> str:
-    """A variable's value: a plain scalar, or a !Ref to a parameter or resource given in `refs`."""
+def condition(name: str, template: dict[str, Any] | None = None, params: dict[str, str] | None = None) -> bool:
+    """A template condition evaluated with the parameters' defaults (or `params`): Fn::Equals,
+    Fn::Not, Fn::And, Fn::Or over !Ref parameters and literals."""
+    template = template or load()
+    known = {**_defaults(template), **(params or {})}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            return known[str(node["Ref"])]
+        if isinstance(node, dict) and set(node) == {"Condition"}:
+            return evaluate(template["Conditions"][str(node["Condition"])])
+        if isinstance(node, dict):
+            return evaluate(node)
+        return str(node)
+
+    def evaluate(node: Any) -> bool:
+        ((function, args),) = node.items()
+        if function == "Fn::Equals":
+            return bool(value(args[0]) == value(args[1]))
+        if function == "Fn::Not":
+            return not value(args[0])
+        if function == "Fn::And":
+            return all(value(a) for a in args)
+        if function == "Fn::Or":
+            return any(value(a) for a in args)
+        raise TemplateError(f"condition {name}: {function} is not evaluated locally")
+
+    return evaluate(template["Conditions"][name])
+
+
+def _defaults(template: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v["Default"]) for k, v in template.get("Parameters", {}).items() if "Default" in v}
+
+
+def _resolve(value: Any, refs: dict[str, str], where: str, template: dict[str, Any] | None = None) -> str:
+    """A variable's value: a plain scalar, a !Ref to a parameter or resource given in `refs`, or
+    an !If on a condition (evaluated with the parameters' defaults)."""
     if isinstance(value, dict):
         if set(value) == {"Ref"} and str(value["Ref"]) in refs:
             return refs[str(value["Ref"])]
+        if set(value) == {"Fn::If"}:
+            name, if_true, if_false = value["Fn::If"]
+            return _resolve(if_true if condition(str(name), template) else if_false, refs, where, template)
         raise TemplateError(f"{where}: cannot resolve {value} locally; add it to the dev server's references")
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -180,12 +218,11 @@ def function_environment(function: str, refs: dict[str, str], template: dict[str
     """The environment variables `function` gets in AWS: Globals, then its own; each !Ref resolved
     through `refs` (parameter defaults are filled in here)."""
     template = template or load()
-    params = {str(k): str(v["Default"]) for k, v in template.get("Parameters", {}).items() if "Default" in v}
-    known = {**params, **refs}
+    known = {**_defaults(template), **refs}
     globals_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     props = template["Resources"][function]["Properties"]
     own = props.get("Environment", {}).get("Variables", {})
-    return {str(k): _resolve(v, known, f"{function}.{k}") for k, v in {**globals_vars, **own}.items()}
+    return {str(k): _resolve(v, known, f"{function}.{k}", template) for k, v in {**globals_vars, **own}.items()}
 
 
 def _sub(text: str, values: dict[str, str]) -> str:
@@ -204,8 +241,7 @@ def console_headers(template: dict[str, Any] | None = None, region: str = "eu-no
     """The security headers CloudFront adds to the console (ConsoleSecurityHeaders), as HTTP headers
     (lower-case names), so the dev server serves the console under the same rules."""
     template = template or load()
-    params = {str(k): str(v["Default"]) for k, v in template.get("Parameters", {}).items() if "Default" in v}
-    values = {**params, "AWS::Region": region, "AWS::URLSuffix": "amazonaws.com"}
+    values = {**_defaults(template), "AWS::Region": region, "AWS::URLSuffix": "amazonaws.com"}
     config = template["Resources"]["ConsoleSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
     security = config["SecurityHeadersConfig"]
     csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]

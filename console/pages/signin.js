@@ -12,7 +12,10 @@ export async function signinPage(page, ctx) {
       page,
       h("h1", {}, t("signin.title")),
       h("p", {}, t("signin.intro")),
-      h("button", { type: "button", onclick: () => auth.cognitoSignIn(ctx.config) }, t("signin.cognito")),
+      h("button", { type: "button", onclick: () => auth.cognitoSignIn(ctx.config, "customer") }, t("signin.cognito")),
+      ctx.config.vendor
+        ? h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => auth.cognitoSignIn(ctx.config, "vendor") }, t("signin.cognitoVendor")))
+        : null,
     );
     return;
   }

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -38,3 +39,10 @@ def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **di
     with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
         for key, dimension in dimensions.items():
             metric.add_dimension(name=key, value=dimension)
+
+
+def count_by_function(name: str) -> None:
+    """One `name`, counted for the whole service (what alarms watch) and per function (what the
+    dashboard breaks it down by)."""
+    count(name)
+    count(name, function=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local"))

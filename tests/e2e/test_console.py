@@ -7,6 +7,7 @@ violation) and photographed; `make screenshots` keeps the pictures in docs/scree
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 from license_manager.domain.license_keys import ALPHABET, display, from_random, is_valid, normalize
 from tests.e2e.conftest import token_for
 from tests.helpers import http, unique_email
-from tools.template import ROOT
+from tools.template import ROOT, load
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -435,6 +436,85 @@ def test_the_cognito_sign_in_sends_the_pkce_challenge_of_rfc_7636(console: Any) 
         "async (v) => { const m = await import('/console/auth.js'); return m.challenge(v); }", verifier
     )
     assert challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def _unsigned_id_token(claims: dict[str, Any]) -> str:
+    """An ID token as the Cognito token endpoint returns it (the console reads, never verifies)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'kid': 'k'})}.{part(claims)}.c2ln"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_vendor_staff_sign_in_through_their_own_pool_and_sign_out_of_it(console: Any, base_url: str, lang: str) -> None:
+    """In AWS customers and vendor staff have separate user pools: the console sends each to its own
+    managed login, exchanges the code with that pool and signs out of that pool."""
+    # the domains the template's CSP lets the page reach (the dev server serves that CSP)
+    prefix = load()["Parameters"]["CognitoDomainPrefix"]["Default"]
+    customers = f"{prefix}.auth.eu-north-1.amazoncognito.com"
+    vendors = f"{prefix}-vendor.auth.eu-north-1.amazoncognito.com"
+    customer = {"cognitoDomain": customers, "clientId": "customer-client"}
+    vendor = {"cognitoDomain": vendors, "clientId": "vendor-client"}
+    config = {"mode": "cognito", "apiUrl": base_url, "redirectUri": f"{base_url}/", **customer, "vendor": vendor}
+    c: Console = console(lang)
+    page = c.page
+    visited: list[str] = []
+    exchanged: list[dict[str, str]] = []
+
+    def login_page(route: Any) -> None:
+        visited.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<title>managed login</title>")
+
+    def token_endpoint(route: Any) -> None:
+        exchanged.append(dict(x.split("=", 1) for x in (route.request.post_data or "").split("&")))
+        token = _unsigned_id_token(
+            {"email": "vera@vendor.example", "cognito:groups": ["vendor-admin"], "exp": 4102444800}
+        )
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps({"id_token": token}),
+            headers={"access-control-allow-origin": "*"},
+        )
+
+    page.route("**/console/config.json", lambda route: route.fulfill(status=200, json=config))
+    # API Gateway would verify the pool's token; here the dev server verifies its own for the same person
+    real = token_for(base_url, "vera@vendor.example", ["vendor-admin"])
+
+    def api(route: Any) -> None:
+        route.continue_(headers={**route.request.headers, "authorization": f"Bearer {real}"})
+
+    page.route(f"{base_url}/products", api)
+
+    page.route(f"https://{customers}/**", login_page)
+    page.route(f"https://{vendors}/oauth2/authorize**", login_page)
+    page.route(f"https://{vendors}/oauth2/token", token_endpoint)
+    page.route(f"https://{vendors}/logout**", login_page)
+    words = {
+        "en": ("Sign in with your account", "Vendor staff sign-in", "Sign out"),
+        "fr": ("Se connecter avec votre compte", "Connexion du personnel de l'éditeur", "Se déconnecter"),
+    }[lang]
+    c.open()
+    expect(page.get_by_role("button", name=words[0])).to_be_visible()
+    page.get_by_role("button", name=words[1]).click()
+    page.wait_for_url(f"https://{vendors}/**")
+    query = dict(x.split("=", 1) for x in visited[-1].split("?", 1)[1].split("&"))
+    assert query["client_id"] == "vendor-client"
+    assert query["response_type"] == "code"
+    assert query["code_challenge_method"] == "S256"
+    # the managed login sends the browser back with a code and the state it was given
+    page.goto(f"{base_url}/?code=the-code&state={query['state']}")
+    expect(page.get_by_role("link", name=re.compile("License keys|Clés de licence"))).to_be_visible()
+    assert exchanged
+    assert exchanged[0]["client_id"] == "vendor-client"
+    assert exchanged[0]["grant_type"] == "authorization_code"
+    assert exchanged[0]["code"] == "the-code"
+    page.get_by_role("button", name=words[2]).click()
+    page.wait_for_url(f"https://{vendors}/logout**")
+    assert "client_id=vendor-client" in visited[-1]
+    assert not any(customers in url for url in visited)
 
 
 def test_signing_out_forgets_the_token(console: Any) -> None:

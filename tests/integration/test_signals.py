@@ -68,6 +68,22 @@ def test_redemptions_are_counted_by_outcome_once_each(capsys: pytest.CaptureFixt
     assert refused & {"unknown_key", "mistyped_key"}
 
 
+def test_a_retried_request_that_replays_its_answer_counts_nothing_again(capsys: pytest.CaptureFixture[str]) -> None:
+    admin = unique_email("retry")
+    org_id = new_org(admin)
+    key = issue(licenses=2)[0]["license_key"]
+    emitted(capsys)
+    headers = {"idempotency-key": "retry-of-the-same-click"}
+    body = {"license_key": key}
+    first = call("redeem", "POST", f"/orgs/{org_id}/redemptions", admin, body, headers=headers)
+    again = call("redeem", "POST", f"/orgs/{org_id}/redemptions", admin, body, headers=headers)
+    assert first.status == again.status == 201
+    assert first.body == again.body
+    got = emitted(capsys)
+    assert got[("Redemptions", (("outcome", "ok"),))] == 1
+    assert got[("LicensesRedeemed", ())] == 2
+
+
 def test_guessing_shows_as_throttled_redemptions(capsys: pytest.CaptureFixture[str]) -> None:
     admin = unique_email("admin")
     org_id = new_org(admin)
@@ -106,7 +122,9 @@ def test_a_bug_is_counted_as_a_server_error(
     monkeypatch.setattr(licensing_service, "overview", broken)
     emitted(capsys)
     assert call("overview", "GET", f"/orgs/{org_id}/overview", admin).status == 500
-    assert emitted(capsys)[("ServerErrors", ())] == 1
+    got = emitted(capsys)
+    assert got[("ServerErrors", ())] == 1
+    assert sum(n for (name, dims), n in got.items() if name == "ServerErrors" and dims) == 1  # and by function
 
 
 def run_sweep() -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tools.template import ROOT, console_headers, load, routes, table_definition
+from tools.template import ROOT, condition, console_headers, function_environment, load, routes, table_definition
 
 # The HTTP API contract (docs/api.md): method and path.
 CONTRACT = {
@@ -113,8 +114,11 @@ def test_the_renewal_sweep_runs_on_a_schedule_with_somewhere_to_fail_to() -> Non
     fn = resources("AWS::Serverless::Function")["RenewalCronFunction"]["Properties"]
     (event,) = fn["Events"].values()
     assert event["Type"] == "Schedule"
-    assert event["Properties"]["Schedule"] == {"Ref": "RenewalSchedule"}
-    assert template["Parameters"]["RenewalSchedule"]["Default"] == "rate(1 hour)"
+    schedule = event["Properties"]["Schedule"]["Fn::FindInMap"]
+    assert schedule[:2] == ["RenewalInterval", {"Ref": "RenewalIntervalMinutes"}]
+    default = template["Parameters"]["RenewalIntervalMinutes"]["Default"]
+    assert template["Mappings"]["RenewalInterval"][default]["Schedule"] == "rate(1 hour)"
+    assert fn["ReservedConcurrentExecutions"] == 1  # one sweep at a time, always room for it
     assert "Arn" in event["Properties"]["DeadLetterConfig"]
     assert fn["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
     assert fn["Timeout"] >= 60  # room for the sweep to stop cleanly before the end
@@ -164,3 +168,128 @@ def test_the_license_signer_is_a_kms_p256_key_only_the_systems_function_may_use_
                     signers.append(name)
                     assert sorted(statement["Action"]) == ["kms:GetPublicKey", "kms:Sign"]
     assert signers == ["SystemsFunction"]
+
+
+# -- operations (docs/operations.md) ------------------------------------------------------------
+
+ALARMS = {
+    "ApiServerErrorRateAlarm",
+    "ServerErrorsAlarm",
+    "LambdaErrorsAlarm",
+    "LambdaThrottlesAlarm",
+    "ApiThrottledAlarm",
+    "ApiDurationAlarm",
+    "SweepDurationAlarm",
+    "RenewalFailuresAlarm",
+    "SweepHeartbeatAlarm",
+    "SweepErrorsAlarm",
+    "OutboxAgeAlarm",
+    "TableThrottlesAlarm",
+    "TableSystemErrorsAlarm",
+}
+
+
+def _runbook_anchors() -> set[str]:
+    """GitHub-style anchors of docs/operations.md's headings."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    headings = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_alarm_notifies_the_topic_and_points_at_its_runbook() -> None:
+    alarms = resources("AWS::CloudWatch::Alarm")
+    assert set(alarms) == ALARMS
+    anchors = _runbook_anchors()
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert props["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        anchor = str(props["AlarmDescription"]).rsplit("docs/operations.md#", 1)[1].strip()
+        assert anchor in anchors, f"{name}: no runbook section #{anchor}"
+        assert ("MetricName" in props) != ("Metrics" in props), name
+        if "Metrics" in props:
+            assert sum(1 for m in props["Metrics"] if m.get("ReturnData", True)) == 1, name
+            assert len(props["Metrics"]) <= 10, name  # CloudWatch's limit for an alarm's metric math
+    subscription = resources("AWS::SNS::Subscription")["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+
+
+def test_the_sweep_heartbeat_counts_missing_runs_as_failure_over_two_intervals() -> None:
+    template = load()
+    heartbeat = resources("AWS::CloudWatch::Alarm")["SweepHeartbeatAlarm"]["Properties"]
+    assert heartbeat["MetricName"] == "SweepCompleted"
+    assert heartbeat["TreatMissingData"] == "breaching"
+    assert heartbeat["EvaluationPeriods"] == 2
+    assert heartbeat["Period"]["Fn::FindInMap"][2] == "Seconds"
+    for minutes, row in template["Mappings"]["RenewalInterval"].items():
+        assert row["Seconds"] == int(minutes) * 60
+        assert row["TwoIntervals"] == 2 * row["Seconds"]
+
+
+def test_the_dashboard_shows_every_alarm() -> None:
+    body = str(resources("AWS::CloudWatch::Dashboard")["Dashboard"]["Properties"]["DashboardBody"])
+    for name in ALARMS:
+        assert "${" + name + ".Arn}" in body
+
+
+def test_deploys_are_gradual_traced_and_rolled_back_by_alarms() -> None:
+    fn = load()["Globals"]["Function"]
+    assert fn["Tracing"] == "Active"
+    assert fn["AutoPublishAlias"] == "live"
+    preference = fn["DeploymentPreference"]
+    assert preference["Type"] == {"Ref": "DeploymentStrategy"}
+    assert load()["Parameters"]["DeploymentStrategy"]["Default"].startswith("Canary")
+    assert set(preference["Alarms"]) <= ALARMS
+    assert {"ApiServerErrorRateAlarm", "ServerErrorsAlarm", "LambdaErrorsAlarm"} <= set(preference["Alarms"])
+
+
+def test_access_logs_carry_what_on_call_searches_by() -> None:
+    api = resources("AWS::Serverless::HttpApi")["HttpApi"]["Properties"]
+    fields = set(__import__("json").loads(" ".join(str(api["AccessLogSettings"]["Format"]).split())))
+    assert {"requestId", "method", "path", "status", "latencyMs", "integrationLatencyMs", "sub"} <= fields
+
+
+def test_identities_outlive_the_stack_and_vendor_staff_need_mfa() -> None:
+    pools = resources("AWS::Cognito::UserPool")
+    assert set(pools) == {"UserPool", "VendorUserPool"}
+    for name, pool in pools.items():
+        assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == ("Retain", "Retain"), name
+        assert pool["Properties"]["DeletionProtection"] == "ACTIVE", name
+    vendor = pools["VendorUserPool"]["Properties"]
+    assert vendor["MfaConfiguration"] == "ON"
+    assert vendor["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    group = resources("AWS::Cognito::UserPoolGroup")["VendorAdminGroup"]["Properties"]
+    assert group["UserPoolId"] == {"Ref": "VendorUserPool"}
+    admin_routes = list(load()["Resources"]["AdminKeysFunction"]["Properties"]["Events"].values())
+    assert admin_routes
+    assert all(r["Properties"]["Auth"]["Authorizer"] == "VendorJwt" for r in admin_routes)
+    authorizers = resources("AWS::Serverless::HttpApi")["HttpApi"]["Properties"]["Auth"]["Authorizers"]
+    assert "VendorUserPool" in str(authorizers["VendorJwt"]["JwtConfiguration"]["issuer"])
+
+
+def test_issuer_and_audience_are_set_together() -> None:
+    rule = load()["Rules"]["IssuerAndAudienceTogether"]["Assertions"][0]["Assert"]
+    assert "JwtIssuer" in str(rule)
+    assert "JwtAudience" in str(rule)
+
+
+def test_the_functions_can_be_pointed_at_a_restored_table() -> None:
+    assert condition("CreateTable")
+    assert function_environment("OrgsFunction", {"Table": "stack-table"})["TABLE_NAME"] == "stack-table"
+    assert not condition("CreateTable", params={"TableName": "restored-2027-01-15"})
+    for name, function in resources("AWS::Serverless::Function").items():
+        for policy in function["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []):
+                if any(str(a).startswith("dynamodb:") for a in statement["Action"]):
+                    assert "TableName" in str(statement["Resource"]), name  # follows the parameter
+
+
+def test_routes_that_invite_guessing_or_floods_are_throttled_tighter() -> None:
+    api = resources("AWS::Serverless::HttpApi")["HttpApi"]["Properties"]
+    default = api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    tight = api["RouteSettings"]
+    for route in ("POST /systems/register", "POST /orgs/{org_id}/redemptions", "$default", "POST /admin/license-keys"):
+        assert tight[route]["ThrottlingRateLimit"] < default, route
+    redeem = resources("AWS::Serverless::Function")["RedeemFunction"]["Properties"]
+    assert "RedeemReservedConcurrency" in str(redeem["ReservedConcurrentExecutions"])

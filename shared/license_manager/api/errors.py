@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from license_manager.api.problems import problem
 from license_manager.domain import errors
-from license_manager.observability import count, logger
+from license_manager.observability import count_by_function, logger
 
 STATUS: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
@@ -59,7 +59,7 @@ def domain_problem(exc: errors.DomainError) -> Response[str]:
         headers["Retry-After"] = str(retry_after)
     if status >= 500:
         logger.warning("request refused", extra={"status": status, "detail": exc.detail})
-        count("Unavailable")  # the service said "busy, retry": worth watching
+        count_by_function("Unavailable")  # the service said "busy, retry": worth watching
     extra = dict(exc.extra)
     if status == 422 and "field" in extra:  # every 422 names its fields the same way
         extra["errors"] = [{"field": extra["field"], "message": exc.detail, "type": extra.get("code", "invalid")}]
@@ -67,7 +67,7 @@ def domain_problem(exc: errors.DomainError) -> Response[str]:
 
 
 def unexpected_problem() -> Response[str]:
-    count("ServerErrors")  # a bug answered as a 500: the alarm on 5xx watches this too
+    count_by_function("ServerErrors")  # a bug answered as a 500 (Lambda's Errors metric never sees it)
     return problem(500, "Internal error", "Something went wrong on our side. It has been logged.")
 
 
