@@ -41,6 +41,8 @@ What `apply()` changes:
    that hash key and sorts them by range key, so the answer is the same. A Query on an index
    still reads every item (moto keeps no index), and a Scan does too, as in DynamoDB.
 4. `Table.get_item` answers None for a missing partition without adding it.
+5. Index queries read only the items of the index partition asked for, and reads are answered as
+   the JSON they are: `devserver/moto_index_patch.py`.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.sqs.models import Message
 
+from devserver import moto_index_patch
+
 MOTO_VERSION = "5.2.5"  # the version the line numbers above, and the reasoning, are about
 
 
@@ -73,6 +77,7 @@ def apply() -> None:
     DynamoDBBackend.transact_write_items = _undoing_on_failure(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
     Table.query = _one_partition_when_possible(Table.query)  # type: ignore[method-assign]
     Table.get_item = _not_adding_partitions(Table.get_item)  # type: ignore[method-assign]
+    moto_index_patch.apply()  # index queries and read answers: see devserver/moto_index_patch.py
 
 
 def _untracked_new(cls: type[Any], *_args: Any, **_kwargs: Any) -> Any:

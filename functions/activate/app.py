@@ -15,7 +15,7 @@ from license_manager.api.resolver import (
     request_key,
     responses,
 )
-from license_manager.api.schemas import ActivationIn, ActivationOut, TrialIn, UsageIn
+from license_manager.api.schemas.licensing import ActivationIn, ActivationOut, TrialIn, UsageIn
 from license_manager.domain.views import ProductOverview
 from license_manager.services import licensing
 

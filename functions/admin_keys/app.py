@@ -12,7 +12,7 @@ from license_manager.api.resolver import (
     request_key,
     responses,
 )
-from license_manager.api.schemas import IssuedBatchOut, IssueKeysIn, KeyOut
+from license_manager.api.schemas.keys import IssuedBatchOut, IssueKeysIn, KeyOut
 from license_manager.services import vendor_keys
 
 settings.load(require=["answers_key_id"])

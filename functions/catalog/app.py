@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from license_manager.api.resolver import answer, current_caller, handler, make_resolver, responses
-from license_manager.api.schemas import ProductsOut, ResellersOut
+from license_manager.api.schemas.catalog import ProductsOut, ResellersOut
 from license_manager.services import catalog
 
 app = make_resolver()

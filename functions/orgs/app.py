@@ -19,7 +19,7 @@ from license_manager.api.resolver import (
     request_key,
     responses,
 )
-from license_manager.api.schemas import CreateOrgIn, HistoryOut, MemberIn, MemberOut, MembersOut, OrgOut, OrgsOut
+from license_manager.api.schemas.orgs import CreateOrgIn, HistoryOut, MemberIn, MemberOut, MembersOut, OrgOut, OrgsOut
 from license_manager.domain.paging import MAX_CURSOR_LENGTH
 from license_manager.services import orgs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from license_manager import settings
 from license_manager.api.resolver import answer, current_caller, handler, make_resolver, responses
-from license_manager.api.schemas import OverviewOut, WalletOut
+from license_manager.api.schemas.licensing import OverviewOut, WalletOut
 from license_manager.services import licensing
 
 settings.load()

@@ -12,7 +12,7 @@ from license_manager.api.resolver import (
     request_key,
     responses,
 )
-from license_manager.api.schemas import RedemptionIn, RedemptionOut
+from license_manager.api.schemas.keys import RedemptionIn, RedemptionOut
 from license_manager.services import redemptions
 
 settings.load()

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from license_manager import deadline, settings
-from license_manager.observability import count, logger, metrics, tracer
+from license_manager.observability import count, log_metrics, logger, tracer
 from license_manager.services import renewals
 
 settings.load()
@@ -21,7 +21,7 @@ settings.load()
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(schedule_time=event.get("time"))
     started = time.monotonic()

@@ -17,7 +17,7 @@ from license_manager.api.resolver import (
     responses,
     system_credential,
 )
-from license_manager.api.schemas import (
+from license_manager.api.schemas.systems import (
     CredentialOut,
     IssuedCodeOut,
     JwksOut,

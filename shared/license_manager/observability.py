@@ -4,7 +4,8 @@
   caller's `sub` and the org id (settings: POWERTOOLS_* variables).
 - `count()`: a business or error event as a CloudWatch metric (Embedded Metric Format, written
   with the logs: no API call), namespace LicenseManager. docs/operations.md lists them.
-- `tracer`: X-Ray (Tracing: Active in template.yaml); each request's DynamoDB calls show as
+- `tracer`: X-Ray (Tracing: Active in template.yaml); each request's AWS calls (DynamoDB, KMS,
+  EventBridge: botocore, the one library patched, not every library X-Ray knows) show as
   subsegments. Off outside Lambda.
 """
 
@@ -12,20 +13,30 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 NAMESPACE = "LicenseManager"
 SERVICE = "license-manager"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = Tracer(service=SERVICE, patch_modules=["botocore"])  # patch_all() also imports sqlite3, httplib...
 
 # An invocation that changed nothing has no metric to publish; that is normal, not news.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def log_metrics(handler: Handler) -> Handler:
+    """Flush the invocation's metrics when it ends, and count cold starts; with metrics disabled
+    (the dev server, the tests) not even the cold start is printed."""
+    return cast(Handler, metrics.log_metrics(handler, capture_cold_start_metric=not is_metrics_disabled()))
 
 
 def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:

@@ -16,6 +16,7 @@ from license_manager.store import dynamo
 from license_manager.store import licensing as licensing_store
 from license_manager.store.catalog import load_catalog
 from tests.helpers import Reply, call, counting_calls, unique_email
+from tests.integration.test_systems_api import register
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -316,6 +317,53 @@ def test_a_change_after_a_period_boundary_processes_the_renewal_first() -> None:
     assert (renewal["action"], renewal["actor"], renewal["consumed"]) == ("renewed", "system", 2)
     assert renewal["period_start"].startswith("2028-01-15T10:00")
     assert (newest["action"], newest["consumed"]) == ("usage_changed", 1)
+
+
+class _ItemsRead:
+    """What each DynamoDB call read, by call: (name, items read: ScannedCount or items returned)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls: list[tuple[str, int]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.real, name)
+
+        def recorded(**params: Any) -> Any:
+            response = method(**params)
+            read = response.get("ScannedCount", len(response.get("Items", [])) + int("Item" in response))
+            self.calls.append((name, int(read)))
+            return response
+
+        return recorded
+
+
+def test_the_overview_and_wallet_read_what_the_org_has_never_its_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One query each, reading the org item, its product states and (overview) its systems: the
+    same whether the org has 2 members or 60."""
+    owner = unique_email("o")
+    org_id = new_org(owner)
+    usage(org_id, owner, 3)
+    call("activate", "POST", f"/orgs/{org_id}/trials", owner, {"product_id": "perimeter-defender"})
+    register(org_id, owner)
+    viewer = unique_email("v")
+    add(org_id, owner, viewer, "viewer")
+
+    def reads() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        recorder = _ItemsRead(dynamo.client())
+        with monkeypatch.context() as patched:
+            patched.setattr(dynamo, "client", lambda: recorder)
+            assert call("overview", "GET", f"/orgs/{org_id}/overview", viewer).status == 200
+            overview_calls = list(recorder.calls)
+            recorder.calls.clear()
+            assert call("overview", "GET", f"/orgs/{org_id}/wallet", viewer).status == 200
+            return overview_calls, list(recorder.calls)
+
+    few = reads()
+    assert few == ([("query", 1 + 2 + 1)], [("query", 1 + 2)])  # org + 2 products (+ 1 system)
+    for i in range(58):
+        add(org_id, owner, unique_email(f"m{i}"), "viewer")
+    assert reads() == few
 
 
 def test_overview_is_one_query_with_the_membership_check(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
+from license_manager.domain import orgs as org_rules
+from license_manager.store import dynamo, keys
 from license_manager.store import orgs as orgs_store
-from tests.helpers import Reply, claims_for, http_event, invoke, path_quote, unique_email
+from tests.helpers import Reply, claims_for, counting_calls, http_event, invoke, path_quote, unique_email
 
 pytestmark = pytest.mark.usefixtures("table")
 
@@ -332,3 +335,71 @@ def test_another_users_cursor_is_refused() -> None:
     cursor = call("GET", "/orgs", alice, query={"limit": "1"}).body["next_cursor"]
     assert cursor
     assert call("GET", "/orgs", bob, query={"cursor": cursor}).status == 422
+
+
+def _roles_on_the_org_item(org_id: str) -> dict[str, str]:
+    item = dynamo.get(keys.org_key(org_id))
+    assert item is not None
+    return {email: role.value for email, role in orgs_store.roles_from_item(item).items()}
+
+
+def _members(org_id: str) -> dict[str, str]:
+    return {m.email: m.role.value for m in orgs_store.list_members(org_id)}
+
+
+def test_the_org_item_keeps_every_members_role_as_the_membership_items_do() -> None:
+    """The overview authorizes from the org item's copy of the roles: it must never disagree with
+    the memberships, through every kind of change and refusal."""
+    owner, ann, bob = unique_email("own"), unique_email("ann"), unique_email("bob")
+    org_id = new_org(owner)
+    assert _roles_on_the_org_item(org_id) == _members(org_id) == {owner: "owner"}
+    assert call("POST", f"/orgs/{org_id}/members", owner, {"email": ann, "role": "viewer"}).status == 201
+    assert call("POST", f"/orgs/{org_id}/members", owner, {"email": bob, "role": "owner"}).status == 201
+    assert call("POST", f"/orgs/{org_id}/members", owner, {"email": ann, "role": "admin"}).status == 200
+    assert call("POST", f"/orgs/{org_id}/members", owner, {"email": ann, "role": "admin"}).status == 409
+    assert call("DELETE", f"/orgs/{org_id}/members/{path_quote(bob)}", owner).status == 204
+    assert call("DELETE", f"/orgs/{org_id}/members/{path_quote(owner)}", owner).status == 409  # last owner
+    assert _roles_on_the_org_item(org_id) == _members(org_id) == {owner: "owner", ann: "admin"}
+    # what the overview shows follows at once: bob is gone, ann's new role counts
+    assert call_overview(org_id, bob).status == 404
+    assert call_overview(org_id, ann).status == 200
+
+
+def call_overview(org_id: str, email: str) -> Reply:
+    return invoke("overview", http_event("GET", f"/orgs/{org_id}/overview", claims=claims_for(email)))
+
+
+def test_an_org_has_at_most_max_members_and_a_refused_add_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(org_rules, "MAX_MEMBERS", 3)
+    owner = unique_email("own")
+    org_id = new_org(owner)
+    for name in ("a", "b"):
+        assert (
+            call("POST", f"/orgs/{org_id}/members", owner, {"email": unique_email(name), "role": "viewer"}).status
+            == 201
+        )
+    before = _members(org_id)
+    reply = call("POST", f"/orgs/{org_id}/members", owner, {"email": unique_email("c"), "role": "viewer"})
+    assert reply.status == 409
+    assert reply.body["code"] == "too_many_members"
+    assert _members(org_id) == before == _roles_on_the_org_item(org_id)
+    # changing a role or removing someone still works at the limit
+    someone = next(e for e, r in before.items() if r == "viewer")
+    assert call("POST", f"/orgs/{org_id}/members", owner, {"email": someone, "role": "admin"}).status == 200
+
+
+def test_a_member_change_sent_with_an_idempotency_key_takes_two_calls_and_its_retry_two(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = unique_email("own")
+    org_id = new_org(owner)
+    body = {"email": unique_email("new"), "role": "viewer"}
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    with counting_calls(monkeypatch) as calls:
+        first = call("POST", f"/orgs/{org_id}/members", owner, body, headers=headers)
+        assert calls == ["batch_get_item", "transact_write_items"]
+        calls.clear()
+        again = call("POST", f"/orgs/{org_id}/members", owner, body, headers=headers)
+        assert calls == ["batch_get_item", "get_item"]  # decided "already a member", then the answer found
+    assert first.status == again.status == 201
+    assert first.body == again.body

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from collections.abc import Iterator
-from dataclasses import replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,9 +20,10 @@ from license_manager.domain.catalog import Product
 from license_manager.domain.licensing import ProductState, activate, empty
 from license_manager.domain.periods import add_months
 from license_manager.services import renewals
+from license_manager.store import dynamo, keys
 from license_manager.store import events as event_bus
 from license_manager.store import licensing as store
-from tests.helpers import EVENTS, counting_calls, function_module
+from tests.helpers import EVENTS, function_module
 from tools.functions import FakeContext
 
 PRODUCT = Product(product_id="camera-station-pro", name="Cam", trial_days=30, terms_version="2026-01", term_months=12)
@@ -73,6 +77,37 @@ def states(count: int) -> list[ProductState]:
     return [s for s in found if s is not None]
 
 
+@dataclass
+class Reads:
+    calls: list[str] = field(default_factory=list)
+    items: int = 0  # items read: ScannedCount of queries, items of gets
+
+
+@contextmanager
+def reading(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
+    """Every DynamoDB call made inside the block, and how many items its reads read."""
+    reads = Reads()
+    real = dynamo.client()
+    lock = threading.Lock()
+
+    class Recording:
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(real, name)
+
+            def recorded(**params: Any) -> Any:
+                answer = method(**params)
+                with lock:
+                    reads.calls.append(name)
+                    reads.items += int(answer.get("ScannedCount", 0)) + int("Item" in answer)
+                return answer
+
+            return recorded
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dynamo, "client", Recording)
+        yield reads
+
+
 def test_hundreds_of_subscriptions_spread_over_time_renew_exactly_when_due(bus: Any) -> None:
     rng = random.Random(7)
     seeded = [
@@ -108,36 +143,65 @@ def test_the_sweep_reads_only_what_is_due_and_never_scans(monkeypatch: pytest.Mo
         seed(org(i), START + timedelta(days=i * 30), devices=2, wallet=10)  # 40 activations over 3 years
     clock.set_now(datetime(2028, 3, 1, tzinfo=UTC))  # only those activated by 1 Mar 2027 are due
     due_now = sum(1 for i in range(40) if add_months(START + timedelta(days=i * 30), 12) <= clock.now())
-    with counting_calls(monkeypatch) as calls:
+    with reading(monkeypatch) as read:
         summary = renewals.sweep(FOREVER)
-    assert "scan" not in calls
-    assert summary.due == due_now
-    assert calls.count("get_item") == due_now  # one read each: the next step decides from the state written
-    assert calls.count("transact_write_items") == due_now
+    assert "scan" not in read.calls
+    assert summary.due == summary.renewed == due_now
+    assert read.items == due_now  # the index items themselves: the sweep decides from them
+    assert read.calls.count("get_item") == 0  # no read per renewal; the next step decides from the state written
+    assert read.calls.count("transact_write_items") == due_now
+    assert summary.published == due_now  # published as written, never read back from the outbox
 
 
 def test_two_sweeps_at_once_renew_once(monkeypatch: pytest.MonkeyPatch, bus: Any) -> None:
     seed(org(1), START, devices=3, wallet=10)
     clock.set_now(datetime(2028, 2, 1, tzinfo=UTC))
-    real_get = store.get_state
+    real_due = store.due
     raced: list[bool] = []
 
-    def get_then_the_other_sweep_runs(org_id: str, product_id: str) -> ProductState | None:
-        state = real_get(org_id, product_id)
-        if not raced:
-            raced.append(True)
-            other = renewals.sweep(FOREVER)  # the other sweep renews between our read and write
-            assert other.renewed == 1
-        return state
+    def due_then_the_other_sweep_runs(shard: str, now: datetime, page_size: int) -> Iterator[list[store.Due]]:
+        for page in real_due(shard, now, page_size):
+            if not raced:
+                raced.append(True)
+                other = renewals.sweep(FOREVER)  # the other sweep renews between our read and write
+                assert other.renewed == 1
+            yield page
 
     with monkeypatch.context() as patched:
-        patched.setattr(store, "get_state", get_then_the_other_sweep_runs)
+        patched.setattr(store, "due", due_then_the_other_sweep_runs)
         mine = renewals.sweep(FOREVER)
-    assert mine.renewed == 0
-    assert mine.errors == 0
+    assert raced
+    assert (mine.due, mine.renewed, mine.errors) == (1, 0, 0)  # refused on its version, read again: nothing left
     state = store.get_state(org(1), PRODUCT.product_id)
     assert state is not None
     assert (state.period, state.licensed, state.wallet) == (1, 3, 4)  # 3 at activation, 3 at renewal
+    assert [e["detail-type"] for e in bus()] == ["License Renewed"]
+
+
+def test_a_decision_on_an_index_item_behind_the_table_is_refused_and_taken_again(
+    monkeypatch: pytest.MonkeyPatch, bus: Any
+) -> None:
+    # Given a subscription due for renewal, as the index shows it
+    seed(org(0), START, devices=2, wallet=10)
+    clock.set_now(datetime(2028, 1, 2, tzinfo=UTC))
+    lagging = [page for shard in keys.renewal_shards() for page in store.due(shard, clock.now(), 100)]
+    # And a user's change that the index does not show yet: 3 devices from now on
+    state = store.get_state(org(0), PRODUCT.product_id)
+    assert state is not None
+    store.write([], state.version, replace(state, devices=3, declared_devices=3), [])
+    # When the sweep decides from the lagging index item
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "due", lambda shard, _now, _size: iter(lagging if shard == lagging_shard() else []))
+        summary = renewals.sweep(FOREVER)
+    # Then its stale decision is refused, and the renewal is taken on the state as it is: 3 devices
+    assert (summary.renewed, summary.errors) == (1, 0)
+    (renewed,) = states(1)
+    assert (renewed.period, renewed.devices, renewed.licensed, renewed.wallet) == (1, 3, 3, 5)
+    assert [e["detail"]["licensed"] for e in bus() if e["detail-type"] == "License Renewed"] == [3]
+
+
+def lagging_shard() -> str:
+    return keys.renewal_shard(org(0), PRODUCT.product_id)
 
 
 def test_after_downtime_it_catches_up_period_by_period(bus: Any) -> None:
@@ -167,22 +231,18 @@ def test_out_of_time_it_stops_cleanly_and_the_next_run_resumes(bus: Any) -> None
     assert all(s.period == 1 for s in states(30))
 
 
-def test_one_bad_subscription_never_blocks_the_rest(monkeypatch: pytest.MonkeyPatch, bus: Any) -> None:
+def test_one_bad_subscription_never_blocks_the_rest(bus: Any) -> None:
     for i in range(5):
         seed(org(i), START, devices=1, wallet=5)
     clock.set_now(datetime(2028, 1, 2, tzinfo=UTC))
-    real_get = store.get_state
-
-    def broken_for_org_2(org_id: str, product_id: str) -> ProductState | None:
-        if org_id == org(2):
-            raise RuntimeError("a corrupt item")
-        return real_get(org_id, product_id)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(store, "get_state", broken_for_org_2)
-        summary = renewals.sweep(FOREVER)
-    assert (summary.renewed, summary.errors, summary.complete) == (4, 1, True)
-    retried = renewals.sweep(FOREVER)  # fixed: the next run renews it
+    key = dynamo.to_attrs(keys.product_key(org(2), PRODUCT.product_id))
+    item = dynamo.client().get_item(TableName=dynamo.table_name(), Key=key)["Item"]
+    dynamo.client().put_item(TableName=dynamo.table_name(), Item={**item, "devices": {"S": "many"}})  # corrupt
+    summary = renewals.sweep(FOREVER)
+    assert (summary.due, summary.renewed, summary.errors, summary.complete) == (5, 4, 1, True)
+    assert summary.published == 4  # the others' notifications went out
+    dynamo.client().put_item(TableName=dynamo.table_name(), Item=item)  # repaired
+    retried = renewals.sweep(FOREVER)  # the next run renews it
     assert (retried.renewed, retried.errors) == (1, 0)
 
 
@@ -227,3 +287,117 @@ def test_the_scheduled_handler_runs_the_sweep(bus: Any) -> None:
     event = json.loads((EVENTS / "eventbridge-scheduled.json").read_text())
     result = function_module("renewal_cron").lambda_handler(event, FakeContext("RenewalCron", timeout_seconds=300))
     assert (result["renewed"], result["complete"], result["errors"]) == (1, True, 0)
+
+
+def test_several_renewals_run_at_once_never_more_than_the_bound(monkeypatch: pytest.MonkeyPatch, bus: Any) -> None:
+    for i in range(40):
+        seed(org(i), START, devices=1, wallet=5)
+    clock.set_now(datetime(2028, 1, 2, tzinfo=UTC))
+    real = dynamo.client()
+    lock = threading.Lock()
+    running, most = [0], [0]
+
+    class Slow:
+        """Each transaction takes 20 ms more, as across a network: the others go on meanwhile."""
+
+        def transact_write_items(self, **params: Any) -> Any:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            try:
+                time.sleep(0.02)
+                return real.transact_write_items(**params)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dynamo, "client", Slow)
+        summary = renewals.sweep(FOREVER)
+    assert (summary.renewed, summary.errors, summary.published) == (40, 0, 40)
+    assert 1 < most[0] <= renewals.WORKERS
+    assert all(s.period == 1 for s in states(40))
+
+
+def test_near_the_deadline_it_stops_starting_renewals_and_publishes_what_it_did(bus: Any) -> None:
+    for i in range(30):
+        seed(org(i), START, devices=1, wallet=5)
+    clock.set_now(datetime(2028, 1, 2, tzinfo=UTC))
+    # 10 s left after a few renewals: too little to start more, enough to publish
+    budget = iter([10**9] * 12 + [renewals.SAFETY_MS - 5_000] * 1000)
+    first = renewals.sweep(lambda: next(budget))
+    assert not first.complete
+    assert 0 < first.renewed < 30
+    assert first.published == first.renewed  # every renewal it made is on the bus already
+    assert len(bus()) == first.renewed
+    second = renewals.sweep(FOREVER)
+    assert (second.complete, first.renewed + second.renewed, second.published) == (True, 30, second.renewed)
+
+
+def test_waiting_notifications_are_spread_over_the_outbox_shards_and_all_get_published(
+    monkeypatch: pytest.MonkeyPatch, bus: Any
+) -> None:
+    for i in range(40):
+        seed(org(i), START, devices=1, wallet=5)
+    clock.set_now(datetime(2028, 1, 2, tzinfo=UTC))
+
+    def unavailable(_page: Any) -> list[str]:
+        raise ConnectionError("EventBridge is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(event_bus, "publish", unavailable)
+        down = renewals.sweep(FOREVER)
+    assert (down.renewed, down.published, down.errors, down.outbox_backlog) == (40, 0, 40, 40)
+    waiting = dynamo.client().scan(
+        TableName=dynamo.table_name(),
+        FilterExpression="#t = :o",
+        ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues={":o": {"S": "outbox"}},
+    )["Items"]
+    shards = {i["PK"]["S"] for i in waiting}
+    assert len(waiting) == 40
+    assert len(shards) > 8  # no single hot partition
+    assert shards <= set(keys.outbox_shards())
+    up = renewals.sweep(FOREVER)  # the next run finds them in every shard
+    assert (up.renewed, up.published, up.outbox_backlog) == (0, 40, 0)
+    assert sorted(e["detail"]["org_id"] for e in bus()) == [org(i) for i in range(40)]
+
+
+class Crash(BaseException):
+    """The Lambda process dies here: nothing after this point runs."""
+
+
+def test_a_crash_right_after_renewals_loses_no_notification(monkeypatch: pytest.MonkeyPatch, bus: Any) -> None:
+    for i in range(12):
+        seed(org(i), START, devices=1, wallet=5)
+    clock.set_now(datetime(2028, 1, 2, tzinfo=UTC))
+    real = dynamo.client()
+    lock = threading.Lock()
+    committed = [0]  # renewals written, by any thread, before and after the crash
+
+    class DiesAfterThreeRenewals:
+        def transact_write_items(self, **params: Any) -> Any:
+            answer = real.transact_write_items(**params)
+            with lock:
+                committed[0] += 1
+                dies = committed[0] == 3
+            if dies:
+                raise Crash  # written, not yet published
+            return answer
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dynamo, "client", DiesAfterThreeRenewals)
+        with pytest.raises(Crash):
+            renewals.sweep(FOREVER)
+    assert bus() == []  # it died before publishing anything
+    after = renewals.sweep(FOREVER)  # the next run renews the rest and sends every notification
+    assert after.renewed == 12 - committed[0]
+    published = [e for e in bus() if e["detail-type"] == "License Renewed"]
+    assert sorted(e["detail"]["org_id"] for e in published) == [org(i) for i in range(12)]
+    assert all(s.period == 1 for s in states(12))

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
@@ -21,11 +21,13 @@ from license_manager.api import body as request_body
 from license_manager.api import errors
 from license_manager.api.auth import caller_from_claims
 from license_manager.api.problems import PROBLEM_CONTENT_TYPE, problem_result
-from license_manager.api.schemas import Problem
+from license_manager.api.schemas.common import Problem
 from license_manager.domain.errors import DomainError, Unauthenticated
 from license_manager.domain.identity import Caller
-from license_manager.observability import logger, metrics, tracer
-from license_manager.services.unit_of_work import RequestKey
+from license_manager.observability import log_metrics, logger, tracer
+
+if TYPE_CHECKING:  # imported by the routes that take an Idempotency-Key, when they do
+    from license_manager.services.unit_of_work import RequestKey
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -73,6 +75,8 @@ def request_key(app: APIGatewayHttpResolver, caller: Caller | str, idempotency_k
     for), and what makes this request this request."""
     if idempotency_key is None:
         return None
+    from license_manager.services.unit_of_work import RequestKey  # noqa: PLC0415 - only routes with the header
+
     owner = caller.email if isinstance(caller, Caller) else caller
     event = app.current_event
     body = event.json_body if event.body else None
@@ -127,7 +131,7 @@ def handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaCont
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    @log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         org_id = (event.get("pathParameters") or {}).get("org_id")
         if org_id:

@@ -11,7 +11,7 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
 class Product(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     product_id: ProductId
     name: str = Field(min_length=1, max_length=200)
@@ -22,7 +22,7 @@ class Product(BaseModel):
 
 
 class Reseller(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1, max_length=200)
     countries: list[CountryCode] = Field(min_length=1, description="ISO 3166-1 alpha-2 codes it sells in.")
@@ -34,7 +34,7 @@ class Reseller(BaseModel):
 class Catalog(BaseModel):
     """Both files together; product ids are unique."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     products: tuple[Product, ...]
     resellers: tuple[Reseller, ...]

@@ -33,7 +33,7 @@ class HistoryEvent(BaseModel):
     `wallet_after` and `licensed_after`, so an auditor can add them up.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_id: str
     at: Instant

@@ -56,6 +56,16 @@ def already_member(email: str, role: Role | None = None) -> Conflict:
     return Conflict(detail, code="already_member")
 
 
+MAX_MEMBERS = 1000  # the org item keeps every member's role (one read authorizes the overview)
+
+
+def too_many_members() -> Conflict:
+    return Conflict(
+        f"An organization has at most {MAX_MEMBERS} members. Remove members who no longer need access first.",
+        code="too_many_members",
+    )
+
+
 def last_owner() -> Conflict:
     return Conflict("This is the organization's last owner. Make another member owner first.", code="last_owner")
 

@@ -15,7 +15,7 @@ class VendorAction(StrEnum):
 
 
 class VendorEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_id: str
     at: Instant

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from license_manager.domain.catalog import Product
 from license_manager.domain.licensing import (
@@ -21,13 +21,19 @@ from license_manager.domain.systems import Kind, System
 from license_manager.domain.timefmt import Instant
 
 
-class TrialView(BaseModel):
+class _View(BaseModel):
+    """Built on first use, not at import: a cold start pays only for the views it answers with."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class TrialView(_View):
     started_at: Instant
     ends_at: Instant
     running: bool
 
 
-class SubscriptionView(BaseModel):
+class SubscriptionView(_View):
     activated_at: Instant
     activated_by: str | None
     terms_version: str
@@ -43,7 +49,7 @@ class SubscriptionView(BaseModel):
     licenses_needed_at_next_renewal: int = Field(description="max(0, devices - wallet): buy these before it")
 
 
-class SystemDevices(BaseModel):
+class SystemDevices(_View):
     """What one installed system reports."""
 
     system_id: str
@@ -54,7 +60,7 @@ class SystemDevices(BaseModel):
     stale: bool = Field(description="Not seen for 7 days")
 
 
-class ProductOverview(BaseModel):
+class ProductOverview(_View):
     product_id: str
     name: str
     status: Status | None = Field(description="null: the product is only in the wallet or device count")
@@ -126,7 +132,7 @@ def product_overview(
     )
 
 
-class WalletLine(BaseModel):
+class WalletLine(_View):
     product_id: str
     name: str
     wallet: int = Field(description="Licenses redeemed but not yet consumed")

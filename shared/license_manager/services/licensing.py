@@ -163,12 +163,14 @@ class Wallet:
     products: list[WalletLine]
 
 
-def _org_states(caller: Caller, org_id: str) -> tuple[str, list[ProductState], list[System], datetime]:
-    """The org, its product states in catalog order and its systems, from ONE query on its
-    partition (membership included)."""
+def _org_states(
+    caller: Caller, org_id: str, with_systems: bool = True
+) -> tuple[str, list[ProductState], list[System], datetime]:
+    """The org, its product states in catalog order and (if asked) its systems, from ONE query on
+    its partition, which also says the caller's role."""
     access = authorize(caller, org_id, Role.VIEWER)
-    view = store.read_org(org_id, caller.email)
-    access.admit(view.member)
+    view = store.read_org(org_id, caller.email, with_systems)
+    access.admit_role(view.role)
     if view.org is None:
         raise org_not_found()
     catalog = load_catalog()
@@ -188,7 +190,7 @@ def overview(caller: Caller, org_id: str) -> Overview:
 
 @raises(NotFound, Forbidden, Unavailable)
 def wallet(caller: Caller, org_id: str) -> Wallet:
-    _name, states, _systems, now = _org_states(caller, org_id)
+    _name, states, _systems, now = _org_states(caller, org_id, with_systems=False)
     catalog = load_catalog()
     return Wallet(
         org_id=org_id, as_of=now, products=[wallet_line(s, catalog.product(s.product_id), now) for s in states]

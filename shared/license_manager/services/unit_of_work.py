@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import TypeAdapter
 
 from license_manager import clock, deadline, ids, settings
 from license_manager.domain import licensing
-from license_manager.domain.errors import InvalidInput, StaleState, Unavailable
+from license_manager.domain.errors import DomainError, InvalidInput, StaleState, Unavailable
 from license_manager.domain.history import SYSTEM_ACTOR, HistoryEvent
 from license_manager.domain.identity import Caller, Role, role_allows, role_refused, roles_at_least
 from license_manager.domain.licensing import Change, Figures, ProductState
@@ -71,9 +71,16 @@ class Access:
         403 for a role too weak."""
         if member is None or member.org_id != self.org_id:
             raise org_not_found()
-        if not role_allows(member.role, self.min_role):
-            raise role_refused(member.role, self.min_role)
+        self.admit_role(member.role)
         return Grant(member, self.min_role)
+
+    def admit_role(self, role: Role | None) -> None:
+        """The same check for a read that knows only the caller's role in this org (the org
+        item's copy): nothing is written with it, so no Grant."""
+        if role is None:
+            raise org_not_found()
+        if not role_allows(role, self.min_role):
+            raise role_refused(role, self.min_role)
 
 
 def authorize(caller: Caller, org_id: str, min_role: Role) -> Access:
@@ -105,9 +112,9 @@ def _figures(figures: Figures) -> dict[str, object]:
     return {k: v for k, v in asdict(figures).items() if k not in ("action", "system")}
 
 
-def notification_puts(notifications: Sequence[Notification], now: datetime) -> list[dynamo.TxAction]:
+def notification_records(notifications: Sequence[Notification], now: datetime) -> list[outbox.Pending]:
     """Outbox records, in order (their ids sort in that order)."""
-    return [outbox.put(n, ids.new_event_id(now, seq), now) for seq, n in enumerate(notifications)]
+    return [outbox.record(n, ids.new_event_id(now, seq), now) for seq, n in enumerate(notifications)]
 
 
 def commit(
@@ -118,18 +125,24 @@ def commit(
     *,
     notices: Sequence[Notification] = (),
     also: Sequence[dynamo.TxAction] = (),
+    written: Callable[[list[outbox.Pending]], None] | None = None,
 ) -> ProductState:
     """Write a licensing change in one transaction: the grant re-checked (None: the system), the
     state on the version it was read at, its history events, the notifications its renewals call
-    for plus `notices`, and `also`. Returns the state as written (its new version)."""
+    for plus `notices`, and `also`. Returns the state as written (its new version). `written`
+    gets the outbox records once they are committed (the sweep publishes them without reading
+    them back)."""
+    records = notification_records([*renewal_notifications(change), *notices], now)
     store.write(
         [grant.still_held()] if grant is not None else [],
         change.before.version,
         change.after,
         history_events(change, actor, now),
-        [*notification_puts([*renewal_notifications(change), *notices], now), *also],
+        [*(outbox.put_record(r, now) for r in records), *also],
     )
     signals.change_committed(change, notices)
+    if written is not None:
+        written(records)
     return replace(change.after, version=change.before.version + 1)
 
 
@@ -176,15 +189,27 @@ class Codec(Protocol[T]):
     def load(self, payload: str, secret: bytes | None) -> T: ...
 
 
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    """One adapter per type, built when an answer is first remembered or replayed (building one
+    costs milliseconds; most requests carry no Idempotency-Key and never need it)."""
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter
+
+
 class JsonCodec(Generic[T]):
     def __init__(self, kind: type[T]) -> None:
-        self._adapter = TypeAdapter(kind)
+        self._kind = kind
 
     def dump(self, result: T) -> tuple[str, bytes | None]:
-        return self._adapter.dump_json(result).decode(), None
+        return _adapter(self._kind).dump_json(result).decode(), None
 
     def load(self, payload: str, secret: bytes | None) -> T:
-        return self._adapter.validate_json(payload)
+        return cast(T, _adapter(self._kind).validate_json(payload))
 
 
 class SecretFieldCodec(Generic[T]):
@@ -231,12 +256,15 @@ def once(key: RequestKey | None, codec: Codec[T], run: Callable[[Remember[T]], T
     """Run `run` once per Idempotency-Key. `run` gets `remember`, which turns its result into the
     actions to add to the transaction of its change. A retry with the same key (within the
     settings' idempotency hours) gets the first result back and changes nothing; the same key
-    with another request is 422. Without a key, `run` simply runs."""
+    with another request is 422. Without a key, `run` simply runs.
+
+    The remembered answer is not read first (that would be one more call on every request): a
+    retry runs again, and either its transaction finds the answer already there (the answer's own
+    condition: `_Taken`, replayed), or its decision is refused now that the first request has
+    happened (already a member, key already redeemed, ...): only then is the answer looked up,
+    and replayed if there is one."""
     if key is None:
         return run(lambda _result: [])
-    earlier = answers.get(key.scope, clock.now())
-    if earlier is not None:
-        return _replay(key, codec, earlier)
 
     def remember(result: T) -> list[dynamo.TxAction]:
         payload, secret = codec.dump(result)
@@ -247,5 +275,12 @@ def once(key: RequestKey | None, codec: Codec[T], run: Callable[[Remember[T]], T
 
     try:
         return run(remember)
-    except _Taken as taken:  # the same request, at the same time, committed first
+    except _Taken as taken:  # the same request committed first (earlier, or at the same time)
         return _replay(key, codec, taken.answer)
+    except Unavailable:
+        raise
+    except DomainError:
+        earlier = answers.get(key.scope, clock.now())
+        if earlier is None:
+            raise
+        return _replay(key, codec, earlier)

@@ -8,7 +8,8 @@ ORG#<org_id>    THROTTLE#redeem        failed redemptions in the current window
 HIST#<org_id>   EV#<event_id>          one history event (event ids sort by time)
 KEY#<key_id>    KEY                    a license key, by hash
 VENDOR          EV#<event_id>          the vendor's own log (keys issued and revoked)
-OUTBOX          <event_id>             a notification waiting to be published to EventBridge
+OUTBOX#<n>      <event_id>             a notification waiting to be published to EventBridge
+                                       (n: 0-15, from the org and product: OUTBOX_SHARDS)
 ANSWER#<hash>   ANSWER                 the answer to a request sent with an Idempotency-Key (24 h)
 ORG#<org_id>    SYSTEM#<system_id>     an installed system of the org (name, product, devices, credential hash)
 REGCODE#<hash>  CODE                   a registration code (org, expiry, the system it registered)
@@ -28,7 +29,10 @@ PRODUCT_PREFIX = "PRODUCT#"
 KEY_SK = "KEY"
 THROTTLE_SK = "THROTTLE#redeem"
 VENDOR_PK = "VENDOR"
-OUTBOX_PK = "OUTBOX"
+OUTBOX_PREFIX = "OUTBOX#"
+# Notifications are spread over this many partitions: one key took every notification of the
+# service (about 1,000 writes/s per partition, and each costs 2 transactional WCU + 1 to delete).
+OUTBOX_SHARDS = 16
 ANSWER_SK = "ANSWER"
 SYSTEM_PREFIX = "SYSTEM#"
 CODE_SK = "CODE"
@@ -41,6 +45,14 @@ def org_pk(org_id: str) -> str:
 
 def org_key(org_id: str) -> dict[str, str]:
     return {"PK": org_pk(org_id), "SK": ORG_SK}
+
+
+def prefix_end(prefix: str) -> str:
+    """The first sort key after every key that starts with `prefix` ("SYSTEM#" -> "SYSTEM$"), so a
+    BETWEEN range can end there; no item has it. In an org's partition the sort keys run
+    MEMBER#... < ORG < PRODUCT#... < SYSTEM#... < THROTTLE#redeem: the overview's range
+    ORG..prefix_end(SYSTEM#) holds no member."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def member_key(org_id: str, email: str) -> dict[str, str]:
@@ -81,8 +93,19 @@ def vendor_event_key(event_id: str) -> dict[str, str]:
     return {"PK": VENDOR_PK, "SK": event_sk(event_id)}
 
 
-def outbox_key(event_id: str) -> dict[str, str]:
-    return {"PK": OUTBOX_PK, "SK": event_id}
+def outbox_shard(org_id: str, product_id: str) -> str:
+    """The outbox partition of a subscription's notifications: stable, so one subscription's
+    notifications wait in one partition, in the order they were written (their ids sort by time)."""
+    digest = hashlib.sha256(f"{org_id}#{product_id}".encode()).digest()
+    return f"{OUTBOX_PREFIX}{int.from_bytes(digest[4:8], 'big') % OUTBOX_SHARDS}"
+
+
+def outbox_shards() -> list[str]:
+    return [f"{OUTBOX_PREFIX}{i}" for i in range(OUTBOX_SHARDS)]
+
+
+def outbox_key(shard: str, event_id: str) -> dict[str, str]:
+    return {"PK": shard, "SK": event_id}
 
 
 def system_key(org_id: str, system_id: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from license_manager.domain.errors import StaleState
 from license_manager.domain.history import HistoryEvent
+from license_manager.domain.identity import Role
 from license_manager.domain.licensing import ProductState
 from license_manager.domain.orgs import Member, Org
 from license_manager.domain.renewals import next_due_at
@@ -20,7 +21,7 @@ from license_manager.domain.timefmt import parse_iso, to_iso
 from license_manager.store import dynamo, keys
 from license_manager.store.dynamo import Item
 from license_manager.store.history import put_event
-from license_manager.store.orgs import member_from_item, org_from_item
+from license_manager.store.orgs import member_from_item, org_from_item, roles_from_item
 from license_manager.store.system_items import system_from_item
 
 _TIMES = ("trial_started_at", "trial_ends_at", "activated_at")
@@ -119,41 +120,73 @@ def get_state(org_id: str, product_id: str) -> ProductState | None:
     return state_from_item(item) if item else None
 
 
-def due(shard: str, now: datetime, page_size: int) -> Iterator[list[tuple[str, str]]]:
-    """(org_id, product_id) pages of subscriptions with something due by `now`, from one shard of
-    the sparse GSI2: only what is due is read, one page at a time (memory stays flat)."""
+def due(shard: str, now: datetime, page_size: int) -> Iterator[list[Due]]:
+    """Pages of subscriptions with something due by `now`, from one shard of the sparse GSI2:
+    only what is due is read, one page at a time (memory stays flat). The index projects the
+    whole item, so each comes with its state as of a moment ago (the index is eventually
+    consistent: a decision taken on it is written on its version, which refuses a stale one)."""
     params = {
         "IndexName": "GSI2",
         "KeyConditionExpression": "GSI2PK = :shard AND GSI2SK < :upto",
         "ExpressionAttributeValues": dynamo.to_attrs({":shard": shard, ":upto": to_iso(now) + "#~"}),
         "Limit": page_size,
     }
-    for page in dynamo.query_pages(params):
-        yield [(i["PK"].removeprefix("ORG#"), i["SK"].removeprefix(keys.PRODUCT_PREFIX)) for i in page]
+    start: dict[str, Any] | None = None
+    while True:
+        items, start = dynamo.query_page({**params, "ExclusiveStartKey": start} if start else params)
+        page = [_due(i) for i in items]
+        del items  # only one page is held, even while the next one is read
+        if page:
+            yield page
+        del page
+        if start is None:
+            return
 
 
 @dataclass(frozen=True)
 class OrgView:
     org: Org | None
-    member: Member | None
+    role: Role | None  # the caller's, from the org item's copy of every member's role
     states: list[ProductState]
     systems: list[System]
 
 
-def read_org(org_id: str, email: str) -> OrgView:
-    """The org, the caller's membership, every product state and installed system: ONE query on
-    the org's partition (other members' items are filtered out; history lives elsewhere)."""
+def read_org(org_id: str, email: str, with_systems: bool = True) -> OrgView:
+    """The org (with the caller's role), every product state and, if asked, every installed
+    system: ONE query over a range of the org's partition that holds nothing else (the member
+    items sort before it, the redemption window after it; history lives elsewhere), so what it
+    reads follows the products and systems, never the members."""
+    upto = keys.SYSTEM_PREFIX if with_systems else keys.PRODUCT_PREFIX
     params: dict[str, Any] = {
-        "KeyConditionExpression": "PK = :pk",
-        "FilterExpression": "NOT begins_with(SK, :m) OR SK = :me",
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :upto",
         "ExpressionAttributeValues": dynamo.to_attrs(
-            {":pk": keys.org_pk(org_id), ":m": keys.MEMBER_PREFIX, ":me": keys.member_key(org_id, email)["SK"]}
+            {":pk": keys.org_pk(org_id), ":from": keys.ORG_SK, ":upto": keys.prefix_end(upto)}
         ),
         "ConsistentRead": True,
     }
     items = dynamo.query_all(params)  # one query: a second page only past 1 MB of state
-    org = next((org_from_item(i) for i in items if i["SK"] == keys.ORG_SK), None)
-    member = next((member_from_item(i) for i in items if i["SK"].startswith(keys.MEMBER_PREFIX)), None)
+    org_items = [i for i in items if i["SK"] == keys.ORG_SK]
+    org = org_from_item(org_items[0]) if org_items else None
+    role = roles_from_item(org_items[0]).get(email) if org_items else None
     states = [state_from_item(i) for i in items if i["SK"].startswith(keys.PRODUCT_PREFIX)]
     systems = [system_from_item(i).system for i in items if i["SK"].startswith(keys.SYSTEM_PREFIX)]
-    return OrgView(org, member, states, systems)
+    return OrgView(org, role, states, systems)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A subscription found due, and its state as the index holds it (None: the index item
+    could not be read as a state; read the item itself)."""
+
+    org_id: str
+    product_id: str
+    state: ProductState | None
+
+
+def _due(item: Item) -> Due:
+    org_id, product_id = item["PK"].removeprefix("ORG#"), item["SK"].removeprefix(keys.PRODUCT_PREFIX)
+    try:
+        state = state_from_item(item)
+    except (KeyError, TypeError, ValueError):  # an item the sweep cannot decide from: see get_state
+        state = None
+    return Due(org_id, product_id, state)

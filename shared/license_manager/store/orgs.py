@@ -1,7 +1,12 @@
 """Organizations and memberships in the table.
 
-ORG#<org_id>   ORG              the organization (name, owner_count)
+ORG#<org_id>   ORG              the organization (name, owner_count, roles: {email: role})
 ORG#<org_id>   MEMBER#<email>   a membership; GSI1: USER#<email> / <name sort key>#<org_id>
+
+The org item keeps a copy of every member's role (`roles`), written in the same transaction as
+the membership, so that reading what the org has (overview, wallet) is one query over the org's
+own items that also authorizes the caller, without reading the other members' items. The
+membership items stay the record (added when and by whom; the GSI of "my orgs").
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from license_manager.store.history import put_event
 OnMemberLost = Callable[[Member | None], Exception]
 
 
-def org_item(org: Org) -> Item:
+def org_item(org: Org, roles: dict[str, Role]) -> Item:
     return {
         **keys.org_key(org.org_id),
         "type": "org",
@@ -30,7 +35,13 @@ def org_item(org: Org) -> Item:
         "created_at": to_iso(org.created_at),
         "created_by": org.created_by,
         "owner_count": org.owner_count,
+        "roles": {email: role.value for email, role in roles.items()},
     }
+
+
+def roles_from_item(item: Item) -> dict[str, Role]:
+    """Every member's role, as the org item keeps them."""
+    return {email: Role(role) for email, role in item.get("roles", {}).items()}
 
 
 def org_from_item(item: Item) -> Org:
@@ -86,7 +97,7 @@ def membership_check(member: Member, roles: Sequence[Role], on_lost: OnMemberLos
 def create_org(org: Org, owner: Member, event: HistoryEvent, also: Sequence[dynamo.TxAction] = ()) -> None:
     dynamo.transact(
         [
-            dynamo.put(org_item(org), condition="attribute_not_exists(PK)"),
+            dynamo.put(org_item(org, {owner.email: owner.role}), condition="attribute_not_exists(PK)"),
             dynamo.put(member_item(owner), condition="attribute_not_exists(PK)"),
             put_event(org.org_id, event),
             *also,
@@ -136,15 +147,40 @@ def memberships_page(
     return [member_from_item(i) for i in items[:limit]], {k: last[k] for k in ("PK", "SK", "GSI1PK", "GSI1SK")}
 
 
-def _owner_count(org_id: str, delta: int, on_last_owner: bool) -> dynamo.TxAction:
-    """The org's owner count moves by `delta`; when an owner goes, at least one must remain."""
-    keeps_an_owner = delta < 0 and on_last_owner
+def _org_roles(org_id: str, email: str, before: Role | None, after: Role | None) -> dynamo.TxAction:
+    """The org item follows a membership change: its copy of the member's role, and its owner
+    count; when an owner goes, at least one must remain; a new member needs room."""
+    delta = rules.owner_delta(before, after)
+    keeps_an_owner = delta < 0
+    adds = before is None
+    conditions = ["attribute_exists(PK)"]
+    values: dict[str, Any] = {":d": delta}
+    if keeps_an_owner:
+        conditions.append("owner_count > :one")
+        values[":one"] = 1
+    if adds:
+        conditions.append("size(#roles) < :max")
+        values[":max"] = rules.MAX_MEMBERS
+    if after is None:
+        expression = "SET owner_count = owner_count + :d REMOVE #roles.#email"
+    else:
+        expression = "SET owner_count = owner_count + :d, #roles.#email = :role"
+        values[":role"] = after.value
+
+    def refusal(old: Item | None) -> Exception:
+        if old is None:
+            return rules.org_not_found()
+        if keeps_an_owner and int(old["owner_count"]) <= 1:
+            return rules.last_owner()
+        return rules.too_many_members() if adds else rules.membership_changed()
+
     return dynamo.update(
         keys.org_key(org_id),
-        "SET owner_count = owner_count + :d",
-        condition="owner_count > :one" if keeps_an_owner else "attribute_exists(PK)",
-        values={":d": delta, ":one": 1} if keeps_an_owner else {":d": delta},
-        on_fail=lambda _old: rules.last_owner() if keeps_an_owner else rules.org_not_found(),
+        expression,
+        condition=" AND ".join(conditions),
+        names={"#roles": "roles", "#email": email},
+        values=values,
+        on_fail=refusal,
     )
 
 
@@ -164,7 +200,7 @@ def add_member(
     dynamo.transact(
         [
             *acting,
-            _owner_count(member.org_id, rules.owner_delta(None, member.role), on_last_owner=False),
+            _org_roles(member.org_id, member.email, None, member.role),
             dynamo.put(
                 member_item(member),
                 condition="attribute_not_exists(PK)",
@@ -190,7 +226,7 @@ def change_role(
     dynamo.transact(
         [
             *acting,
-            _owner_count(before.org_id, rules.owner_delta(before.role, after), on_last_owner=True),
+            _org_roles(before.org_id, before.email, before.role, after),
             dynamo.update(
                 keys.member_key(before.org_id, before.email),
                 "SET #role = :after",
@@ -209,7 +245,7 @@ def remove_member(acting: Sequence[dynamo.TxAction], member: Member, event: Hist
     dynamo.transact(
         [
             *acting,
-            _owner_count(member.org_id, rules.owner_delta(member.role, None), on_last_owner=True),
+            _org_roles(member.org_id, member.email, member.role, None),
             dynamo.delete(keys.member_key(member.org_id, member.email), **_role_still(member)),
             put_event(member.org_id, event),
         ]

@@ -1,13 +1,17 @@
 """Notifications waiting to be published: written in the same transaction as the change that
 calls for them, published to EventBridge by the sweep, then deleted (at-least-once, stable ids).
 
-    OUTBOX        <event_id>       detail_type, detail (JSON), created_at
+    OUTBOX#<n>    <event_id>       detail_type, detail (JSON), created_at
+
+The outbox is spread over `keys.OUTBOX_SHARDS` partitions (n from the org and product, so one
+subscription's notifications wait in one partition, in the order they were written): a single
+key would cap every notification of the service at one partition's write rate.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +26,11 @@ class Pending:
     event_id: str
     detail_type: str
     detail: dict[str, Any]
+    shard: str  # the outbox partition it waits in
+
+    @property
+    def key(self) -> dict[str, str]:
+        return keys.outbox_key(self.shard, self.event_id)
 
 
 def detail(notification: Notification, event_id: str, occurred_at: datetime) -> dict[str, Any]:
@@ -45,42 +54,61 @@ def detail(notification: Notification, event_id: str, occurred_at: datetime) -> 
     }
 
 
+def record(notification: Notification, event_id: str, occurred_at: datetime) -> Pending:
+    """The outbox record of a notification: what `put` writes, and what the writer may publish
+    itself once its transaction has committed (without reading it back)."""
+    return Pending(
+        event_id,
+        notification.notice.value,
+        detail(notification, event_id, occurred_at),
+        keys.outbox_shard(notification.org_id, notification.product_id),
+    )
+
+
 def put(notification: Notification, event_id: str, occurred_at: datetime) -> dynamo.TxAction:
+    return put_record(record(notification, event_id, occurred_at), occurred_at)
+
+
+def put_record(pending: Pending, occurred_at: datetime) -> dynamo.TxAction:
     item = {
-        **keys.outbox_key(event_id),
+        **pending.key,
         "type": "outbox",
-        "detail_type": notification.notice.value,
-        "detail": json.dumps(detail(notification, event_id, occurred_at), sort_keys=True),
+        "detail_type": pending.detail_type,
+        "detail": json.dumps(pending.detail, sort_keys=True),
         "created_at": to_iso(occurred_at),
     }
     return dynamo.put(item, condition="attribute_not_exists(PK)")
 
 
 def pending(page_size: int = 100) -> Iterator[list[Pending]]:
-    """Pages of waiting notifications, oldest first (event ids sort by time)."""
-    params = {
-        "KeyConditionExpression": "PK = :pk",
-        "ExpressionAttributeValues": dynamo.to_attrs({":pk": keys.OUTBOX_PK}),
-        "Limit": page_size,
-    }
-    for page in dynamo.query_pages(params):
-        yield [Pending(i["SK"], i["detail_type"], json.loads(i["detail"])) for i in page]
+    """Pages of waiting notifications, shard by shard, oldest first within a shard (event ids
+    sort by time). Consistent reads: what was just published and deleted is not seen again."""
+    for shard in keys.outbox_shards():
+        params = {
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": dynamo.to_attrs({":pk": shard}),
+            "ConsistentRead": True,
+            "Limit": page_size,
+        }
+        for page in dynamo.query_pages(params):
+            yield [Pending(i["SK"], i["detail_type"], json.loads(i["detail"]), shard) for i in page]
 
 
-def delete(event_ids: list[str]) -> None:
-    dynamo.delete_many([keys.outbox_key(e) for e in event_ids])
+def delete(published: Sequence[Pending]) -> None:
+    dynamo.delete_many([p.key for p in published])
 
 
 def backlog() -> tuple[int, datetime | None]:
     """How many notifications wait, and when the oldest was written (None: none wait)."""
-    params = {
-        "KeyConditionExpression": "PK = :pk",
-        "ExpressionAttributeValues": dynamo.to_attrs({":pk": keys.OUTBOX_PK}),
-        "ProjectionExpression": "created_at",
-    }
     waiting, oldest = 0, None
-    for page in dynamo.query_pages(params):
-        if oldest is None and page:
-            oldest = parse_iso(page[0]["created_at"])
-        waiting += len(page)
+    for shard in keys.outbox_shards():
+        params = {
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": dynamo.to_attrs({":pk": shard}),
+            "ProjectionExpression": "created_at",
+        }
+        for page in dynamo.query_pages(params):
+            first = parse_iso(page[0]["created_at"])  # the shard's oldest (ids sort by time)
+            oldest = first if oldest is None else min(oldest, first)
+            waiting += len(page)
     return waiting, oldest
