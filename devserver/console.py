@@ -7,17 +7,8 @@ from __future__ import annotations
 import json
 
 from devserver.gateway import Answer, problem
-from tools.template import ROOT, console_headers
-
-CONSOLE = ROOT / "console"
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-}
+from tools.console_files import CONSOLE, TYPES
+from tools.template import console_headers
 
 
 class Console:

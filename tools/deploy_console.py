@@ -20,17 +20,8 @@ from typing import Any
 
 import boto3
 
+from tools.console_files import CONSOLE, TYPES
 from tools.template import ROOT
-
-CONSOLE = ROOT / "console"
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-}
 
 
 def runtime_config(outputs: dict[str, str]) -> dict[str, Any]:
