@@ -295,30 +295,15 @@ def targets(root: Path) -> tuple[Target, list[Target]]:
         shutil.copytree(ROOT / code_uri, code, ignore=shutil.ignore_patterns("__pycache__"))
         env = {**_base_env(function), **function_environment(function, refs), "LAMBDA_TASK_ROOT": str(code)}
         compared.append(Target(function, FUNCTION, [code, layer, runtime], code, env, goal=True))
-    reference = root / "reference"
-    reference.mkdir()
-    (reference / "app.py").write_text(REFERENCE_APP)
-    compared.append(
-        Target(
-            "Powertools reference app (resolver, 1 validated route)",
-            REFERENCE,
-            [reference, layer, runtime],
-            reference,
-            {**_base_env("Reference"), "LAMBDA_TASK_ROOT": str(reference)},
-        )
-    )
-    thin = root / "thin"
-    thin.mkdir()
-    (thin / "app.py").write_text(THIN_APP)
-    compared.append(
-        Target(
-            "the same app, thin router (no Powertools resolver)",
-            REFERENCE,
-            [thin, layer, runtime],
-            thin,
-            {**_base_env("Thin"), "LAMBDA_TASK_ROOT": str(thin)},
-        )
-    )
+    for name, label, source in (
+        ("reference", "Powertools reference app (resolver, 1 validated route)", REFERENCE_APP),
+        ("thin", "the same app, thin router (no Powertools resolver)", THIN_APP),
+    ):
+        app = root / name
+        app.mkdir()
+        (app / "app.py").write_text(source)
+        env = {**_base_env(name.title()), "LAMBDA_TASK_ROOT": str(app)}
+        compared.append(Target(label, REFERENCE, [app, layer, runtime], app, env))
     bounds = root / "bounds"
     bounds.mkdir()
     for label, body in BOUNDS.items():
