@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Callable
@@ -36,7 +37,14 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 def log_metrics(handler: Handler) -> Handler:
     """Flush the invocation's metrics when it ends, and count cold starts; with metrics disabled
     (the dev server, the tests) not even the cold start is printed."""
-    return cast(Handler, metrics.log_metrics(handler, capture_cold_start_metric=not is_metrics_disabled()))
+    counted = metrics.log_metrics(handler, capture_cold_start_metric=True)
+    quiet = metrics.log_metrics(handler)
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:  # decided per invocation, as the environment says now
+        return (quiet if is_metrics_disabled() else counted)(event, context)
+
+    return cast(Handler, run)
 
 
 def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
