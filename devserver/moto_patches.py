@@ -114,6 +114,8 @@ class _SavedItem:
             partition.pop(self.range_key, None)
             if not partition and not self.partition_existed:
                 del items[self.hash_key]
+        if self.item is not None:
+            moto_index_patch.note(self.table, self.item)  # still in its index partition: made sure
 
 
 @dataclass

@@ -322,6 +322,61 @@ def test_several_renewals_run_at_once_never_more_than_the_bound(monkeypatch: pyt
     assert all(s.period == 1 for s in states(40))
 
 
+def test_pages_are_read_while_renewals_run_and_a_catch_up_found_again_stays_in_one_thread(
+    monkeypatch: pytest.MonkeyPatch, bus: Any
+) -> None:
+    # Given 12 subscriptions that each missed 3 renewals, read one index item per page
+    for i in range(12):
+        seed(org(i), START + timedelta(hours=i), devices=1, wallet=10)
+    clock.set_now(datetime(2030, 1, 2, tzinfo=UTC))
+    monkeypatch.setattr(renewals, "PAGE_SIZE", 1)
+    real, real_due = dynamo.client(), store.due
+    lock = threading.Lock()
+    writing: dict[str, int] = {}  # org -> transactions on its way
+    overlaps, reads_during_writes, found = [0], [0], [0]
+
+    class Slow:
+        """Each transaction takes 15 ms more; no two may run for the same subscription."""
+
+        def transact_write_items(self, **params: Any) -> Any:
+            subscription = params["TransactItems"][0]["Put"]["Item"]["PK"]["S"]
+            with lock:
+                writing[subscription] = writing.get(subscription, 0) + 1
+                overlaps[0] += int(writing[subscription] > 1)
+            try:
+                time.sleep(0.015)
+                return real.transact_write_items(**params)
+            finally:
+                with lock:
+                    writing[subscription] -= 1
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    def due(shard: str, now: datetime, page_size: int) -> Iterator[list[store.Due]]:
+        for page in real_due(shard, now, page_size):
+            with lock:
+                reads_during_writes[0] += int(any(writing.values()))
+                found[0] += len(page)
+            yield page
+
+    # When the sweep runs
+    with monkeypatch.context() as patched:
+        patched.setattr(dynamo, "client", Slow)
+        patched.setattr(store, "due", due)
+        summary = renewals.sweep(FOREVER)
+    # Then pages were read while renewals were on their way (the workers did not wait for reads)
+    assert reads_during_writes[0] > 0
+    # And subscriptions were found again in flight, after their first renewal moved them down the
+    # index, and left to the worker that had them: each renewed its 3 periods, never two at once
+    assert found[0] > 12
+    assert overlaps[0] == 0
+    assert (summary.due, summary.renewed, summary.errors) == (12, 36, 0)
+    assert all(s.period == 3 for s in states(12))
+    renewed = [e["detail"]["period_number"] for e in bus() if e["detail-type"] == "License Renewed"]
+    assert sorted(renewed) == sorted([2, 3, 4] * 12)
+
+
 def test_near_the_deadline_it_stops_starting_renewals_and_publishes_what_it_did(bus: Any) -> None:
     for i in range(30):
         seed(org(i), START, devices=1, wallet=5)

@@ -11,11 +11,12 @@
   version condition, it re-reads and finds nothing left to do.
 - Sends "grace ending soon" and "license lapsed" once per period.
 - Runs up to WORKERS subscriptions at once (threads sharing the thread-safe boto3 client; one
-  subscription is only ever in one thread). Pages are read between batches, never while
-  renewals are in flight. Memory stays one page: botocore leaves reference cycles behind every
-  call, which CPython would collect only once they reach a quarter of the heap; the sweep
-  collects them after each page, and freezes what the process held before the run so that
-  each collection looks only at the run's own objects (docs/decisions.md).
+  subscription is only ever in one thread). The next page is read while the previous one's last
+  renewals are in flight, so the workers never wait for a read. Memory stays one page:
+  botocore leaves reference cycles behind every call, which CPython would collect only once
+  they reach a quarter of the heap; the sweep collects them after each page, and freezes what
+  the process held before the run so that each collection looks only at the run's own objects
+  (docs/decisions.md).
 - Stops cleanly when the Lambda is about to run out of time: it submits nothing more, lets what
   is in flight finish and publishes; the next run resumes, since whatever is left is still due in
   the index. One bad subscription is logged and counted; the rest go on.
@@ -46,7 +47,7 @@ from license_manager.store import events as event_bus
 from license_manager.store import licensing as store
 
 SAFETY_MS = 15_000  # stop submitting with this much time left: finish what is in flight, publish
-PAGE_SIZE = 100  # due subscriptions per index page (DynamoDB's 1 MB page holds ~1,500 states)
+PAGE_SIZE = 50  # due subscriptions per index page (DynamoDB's 1 MB page holds ~1,500 states)
 WORKERS = 8  # subscriptions in flight at once (docs/decisions.md: measured in bench/sweep.py)
 PUBLISH_BATCH = 25  # notifications published (and deleted) together: one BatchWriteItem of deletes
 
@@ -125,25 +126,33 @@ def sweep(remaining_ms: Callable[[], int]) -> Summary:
 def _renew_all(
     pool: ThreadPoolExecutor, summary: Summary, outgoing: Outgoing, now: datetime, remaining_ms: Callable[[], int]
 ) -> bool:
-    """Every due subscription, WORKERS at a time; False if time ran out first. A page is read
-    only once the previous one is done, so no read runs beside the writes (the index is the same
-    either way) and at most one page is held."""
-    for shard in keys.renewal_shards():
-        for page in store.due(shard, now, PAGE_SIZE):
-            in_flight: set[Future[Done]] = set()
-            try:
+    """Every due subscription, WORKERS at a time; False if time ran out first. The next page is
+    read while the last of the previous one are still in flight, so the workers never wait for a
+    read; at most one page is held besides what is in flight. A subscription found again while
+    it is in flight (a catch-up's later period moved it down the index) is left to the worker
+    that has it, which renews everything due before it stops."""
+    in_flight: dict[Future[Done], Key] = {}
+    try:
+        for shard in keys.renewal_shards():
+            for page in store.due(shard, now, PAGE_SIZE):
                 for found in page:
                     if remaining_ms() < SAFETY_MS:
                         return False
+                    key = (found.org_id, found.product_id)
+                    if key in in_flight.values():
+                        continue
                     if len(in_flight) >= WORKERS:
-                        in_flight = _collect(in_flight, summary, FIRST_COMPLETED)
+                        _collect(in_flight, summary, FIRST_COMPLETED)
                     summary.due += 1
-                    in_flight.add(_submit(pool, found, now, outgoing))
-            finally:
-                _collect(in_flight, summary, ALL_COMPLETED)
-            del page, in_flight  # not held while the next page is read: memory stays one page
-            gc.collect()  # boto3 leaves cycles per call; collected per page, they never pile up
+                    in_flight[_submit(pool, found, now, outgoing)] = key
+                del page  # not held while the next page is read: memory stays one page
+                gc.collect()  # boto3 leaves cycles per call; collected per page, they never pile up
+    finally:
+        _collect(in_flight, summary, ALL_COMPLETED)
     return True
+
+
+Key = tuple[str, str]  # (org_id, product_id): one subscription
 
 
 def _submit(pool: ThreadPoolExecutor, found: store.Due, now: datetime, outgoing: Outgoing) -> Future[Done]:
@@ -152,18 +161,20 @@ def _submit(pool: ThreadPoolExecutor, found: store.Due, now: datetime, outgoing:
     return pool.submit(context.run, _guarded, found, now, outgoing)
 
 
-def _collect(in_flight: set[Future[Done]], summary: Summary, until: str) -> set[Future[Done]]:
+def _collect(in_flight: dict[Future[Done], Key], summary: Summary, until: str) -> None:
     """Wait for one (FIRST_COMPLETED) or all (ALL_COMPLETED) of `in_flight`, add what they did to the
-    summary and return those still running. An exception that is not an Exception (the process
-    is going down) is raised here, in the sweep's own thread."""
-    done, running = wait(in_flight, return_when=until)
+    summary and leave in `in_flight` those still running. An exception that is not an Exception
+    (the process is going down) is raised here, in the sweep's own thread."""
+    if not in_flight:
+        return
+    done, _running = wait(in_flight, return_when=until)
     for future in done:
+        del in_flight[future]
         result = future.result()
         summary.renewed += result.renewed
         summary.shortfalls += result.shortfalls
         summary.notices += result.notices
         summary.errors += int(result.error)
-    return set(running)
 
 
 def _guarded(found: store.Due, now: datetime, outgoing: Outgoing) -> Done:
