@@ -15,8 +15,9 @@ at both ends of each round; a ratio is taken within its round, and the medians a
 
 Beside the functions, what decides whether a router could reach the goal (docs/decisions.md,
 "Performance"): a 25-line Powertools app with one validated route, the same app with a thin
-router instead of Powertools' resolver, and two bounds (floor + pydantic; + Powertools' logger,
-metrics and tracer) that no router goes below.
+router instead of Powertools' resolver, and bounds (floor + pydantic; + Powertools' logger,
+metrics and tracer; the same loaded without garbage collection, as the functions are) that no
+router goes below; and where the slowest function's time goes, by package (-X importtime).
 
 `python -m bench.coldstart` prints the section; `bench/__main__.py` adds it to docs/benchmarks.md.
 """
@@ -84,6 +85,12 @@ BOUNDS = {
         'Logger(service="s"), Metrics(namespace="n", service="s"), Tracer(service="s", patch_modules=["botocore"])'
     ),
 }
+# The same bound, loaded as the functions load (no garbage collection until loaded: loading.py)
+BOUNDS["the same bound, without garbage collection while loading (as the functions load)"] = (
+    "import gc\ngc.disable()\n"
+    + BOUNDS["bound: floor + pydantic + Powertools logger, metrics, tracer (no router)"]
+    + "\ngc.enable()\ngc.freeze()"
+)
 
 # A Powertools app as the documentation writes one: one route, validated with pydantic.
 REFERENCE_APP = '''\
@@ -326,9 +333,15 @@ def targets(root: Path) -> tuple[Target, list[Target]]:
     return floor, compared
 
 
-def _sample(target: Target) -> dict[str, float]:
+def _sample(target: Target, *options: str) -> dict[str, float]:
+    sample, _ = _run(target, *options)
+    return sample
+
+
+def _run(target: Target, *options: str) -> tuple[dict[str, float], str]:
+    """One fresh child: its sample, and what it wrote to stderr."""
     done = subprocess.run(  # noqa: S603 - this interpreter, our own code
-        [sys.executable, "-S", "-c", CHILD.format(body=target.body)],
+        [sys.executable, *options, "-S", "-c", CHILD.format(body=target.body)],
         env={**target.env, "PYTHONPATH": os.pathsep.join(str(p) for p in target.path)},
         cwd=target.cwd,
         capture_output=True,
@@ -339,7 +352,54 @@ def _sample(target: Target) -> dict[str, float]:
     if done.returncode != 0:
         raise RuntimeError(f"{target.label}: {done.stderr.strip()[-2000:]}")
     sample: dict[str, float] = json.loads(done.stdout)
-    return sample
+    return sample, done.stderr
+
+
+# Where a cold start's time goes, by who is imported (`-X importtime`, each module's own time)
+GROUPS = {
+    "boto3": "boto3, botocore and their dependencies (the floor's own)",
+    "botocore": "boto3, botocore and their dependencies (the floor's own)",
+    "s3transfer": "boto3, botocore and their dependencies (the floor's own)",
+    "jmespath": "boto3, botocore and their dependencies (the floor's own)",
+    "dateutil": "boto3, botocore and their dependencies (the floor's own)",
+    "urllib3": "boto3, botocore and their dependencies (the floor's own)",
+    "six": "boto3, botocore and their dependencies (the floor's own)",
+    "pydantic": "pydantic, pydantic-core and typing helpers",
+    "pydantic_core": "pydantic, pydantic-core and typing helpers",
+    "typing_extensions": "pydantic, pydantic-core and typing helpers",
+    "annotated_types": "pydantic, pydantic-core and typing helpers",
+    "typing_inspection": "pydantic, pydantic-core and typing helpers",
+    "aws_lambda_powertools.event_handler": "Powertools' event_handler (the resolver and its OpenAPI models)",
+    "aws_lambda_powertools": "Powertools' logger, metrics, tracer and shared modules",
+    "aws_xray_sdk": "the X-Ray SDK and wrapt (Powertools' tracer)",
+    "wrapt": "the X-Ray SDK and wrapt (Powertools' tracer)",
+    "license_manager": "License Manager's own modules (the layer's package)",
+    "app": "License Manager's own modules (the layer's package)",
+}
+OTHER = "the standard library and the rest"
+OUTSIDE = "running, not importing: module bodies' calls, the client, settings, route registration"
+
+
+def _group(module: str) -> str:
+    parts = module.split(".")
+    return GROUPS.get(".".join(parts[:2])) or GROUPS.get(parts[0]) or OTHER
+
+
+def profile(target: Target, runs: int = 5) -> dict[str, float]:
+    """Milliseconds per group for `target`, the median of `runs` children under -X importtime."""
+    found: dict[str, list[float]] = {}
+    for _ in range(runs):
+        sample, stderr = _run(target, "-X", "importtime")
+        groups: dict[str, float] = {}
+        for line in stderr.splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            own, _cumulative, name = line.removeprefix("import time:").split("|")
+            groups[_group(name.strip())] = groups.get(_group(name.strip()), 0.0) + int(own) / 1000
+        groups[OUTSIDE] = max(0.0, sample["ms"] - sum(groups.values()))
+        for group, ms in groups.items():
+            found.setdefault(group, []).append(ms)
+    return {group: statistics.median(values) for group, values in found.items()}
 
 
 @dataclass(frozen=True)
@@ -390,7 +450,13 @@ def measure(rounds: int = ROUNDS) -> tuple[list[float], list[Target]]:
         floor_sample = _sample(floor)
         floor.rss_kib.append(int(floor_sample["rss_kib"]))
         floor.modules = int(floor_sample["modules"])
+        slowest = max((t for t in compared if t.goal), key=lambda t: statistics.median(t.ratios))
+        PROFILES.clear()
+        PROFILES.update({floor.label: profile(floor), slowest.label: profile(slowest)})
     return floors, [floor, *compared]
+
+
+PROFILES: dict[str, dict[str, float]] = {}  # filled by measure(): the floor's and the slowest function's
 
 
 def section(rounds: int = ROUNDS) -> tuple[str, bool]:
@@ -409,6 +475,15 @@ def section(rounds: int = ROUNDS) -> tuple[str, bool]:
     worst = max(functions, key=lambda t: statistics.median(t.ratios))
     sizes = "\n".join(
         f"| {z.label} | {z.files:,} | {z.unzipped / 1024:,.0f} KiB | {z.zipped / 1024:,.0f} KiB |" for z in SIZES
+    )
+    profile_of = PROFILES.get(worst.label, {})
+    floor_profile = PROFILES.get(floor.label, {})
+    total = sum(profile_of.values()) or 1.0
+    order = sorted(profile_of, key=lambda group: -profile_of[group])
+    profile_rows = "\n".join(
+        f"| {group} | {floor_profile.get(group, 0.0):.0f} ms | {profile_of[group]:.0f} ms "
+        f"| {100 * profile_of[group] / total:.0f} % |"
+        for group in order
     )
     text = f"""## Cold start: handler import + DynamoDB client, as built
 
@@ -430,8 +505,19 @@ Every function <= {GOAL} x the floor: **{"met" if ok else "NOT met"}** (the slow
 {worst.label}, {statistics.median(worst.ratios):.2f}x). The "bound" rows are what any function
 validating with pydantic and logging, counting and tracing with Powertools pays before its first
 route, with no router at all: no router, however thin, brings a function below them
-(docs/decisions.md, "Performance"). The last row is the overview on the layer as `sam build` shipped
-it before `shared/Makefile`: no byte-code, so every module is compiled at every cold start.
+(docs/decisions.md, "Performance"). The functions load with the garbage collector off until their
+set-up is done (`license_manager/loading.py`); the last bound is loaded that way too, so it stays
+below them. The last row is the overview on the layer as `sam build` shipped it before
+`shared/Makefile`: no byte-code, so every module is compiled at every cold start.
+
+Where the time goes: the floor and the slowest function ({worst.label}), each in 5 fresh
+children under `python -X importtime` (each module's own import time, grouped by who it belongs
+to; the medians; importtime itself adds a little to every import), and the rest of the measured
+time, spent running rather than importing:
+
+| | floor | {worst.label} | share |
+| --- | ---: | ---: | ---: |
+{profile_rows}
 
 Package sizes, as built (the layer for this machine's platform; the arm64 one differs only in its
 compiled wheels):

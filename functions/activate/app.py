@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
 from aws_lambda_powertools.event_handler import Response
 
-from license_manager import settings
+from license_manager import loading, settings
 from license_manager.api.resolver import (
     IdempotencyKey,
     answer,
@@ -76,3 +80,4 @@ def set_usage(org_id: str, product_id: str, body: UsageIn) -> ProductOverview:
 
 
 lambda_handler = handler(app)
+loading.loaded()

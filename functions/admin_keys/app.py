@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from license_manager import settings
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
+from license_manager import loading, settings
 from license_manager.api.resolver import (
     IdempotencyKey,
     answer,
@@ -42,3 +46,4 @@ def revoke(key_id: str, idempotency_key: IdempotencyKey = None) -> KeyOut:
 
 
 lambda_handler = handler(app)
+loading.loaded()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from license_manager import loading
 from license_manager.api.resolver import answer, current_caller, handler, make_resolver, responses
 from license_manager.api.schemas.catalog import ProductsOut, ResellersOut
 from license_manager.services import catalog
@@ -34,3 +39,4 @@ def list_resellers(country: Country = None) -> ResellersOut:
 
 
 lambda_handler = handler(app)
+loading.loaded()

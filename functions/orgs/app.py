@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
 from typing import Annotated
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from license_manager import settings
+from license_manager import loading, settings
 from license_manager.api.resolver import (
     IdempotencyKey,
     answer,
@@ -97,3 +101,4 @@ def history(org_id: str, limit: Limit = 25, cursor: Cursor = None) -> HistoryOut
 
 
 lambda_handler = handler(app)
+loading.loaded()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from license_manager import settings
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
+from license_manager import loading, settings
 from license_manager.api.resolver import answer, current_caller, handler, make_resolver, responses
 from license_manager.api.schemas.licensing import OverviewOut, WalletOut
 from license_manager.services import licensing
@@ -30,3 +34,4 @@ def wallet(org_id: str) -> WalletOut:
 
 
 lambda_handler = handler(app)
+loading.loaded()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from license_manager import settings
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
+from license_manager import loading, settings
 from license_manager.api.resolver import (
     IdempotencyKey,
     answer,
@@ -32,3 +36,4 @@ def redeem(org_id: str, body: RedemptionIn, idempotency_key: IdempotencyKey = No
 
 
 lambda_handler = handler(app)
+loading.loaded()

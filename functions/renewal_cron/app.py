@@ -6,13 +6,17 @@ run either way (docs/operations.md, "Sweep errors")."""
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
 import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from license_manager import deadline, settings
+from license_manager import deadline, loading, settings
 from license_manager.observability import count, log_metrics, logger, tracer
 from license_manager.services import renewals
 
@@ -45,3 +49,6 @@ def record(summary: renewals.Summary, duration_ms: float) -> None:
     count("SweepDuration", duration_ms, MetricUnit.Milliseconds)
     count("OutboxBacklog", summary.outbox_backlog)
     count("OutboxOldestAge", summary.outbox_oldest_age_s, MetricUnit.Seconds)
+
+
+loading.loaded()

@@ -4,9 +4,13 @@ credential); and the public keys that verify licenses."""
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # until loaded(), below: no garbage collection while the modules load
+
 from aws_lambda_powertools.event_handler import Response
 
-from license_manager import settings
+from license_manager import loading, settings
 from license_manager.api.resolver import (
     IdempotencyKey,
     answer,
@@ -137,3 +141,4 @@ def jwks() -> Response[JwksOut]:
 
 
 lambda_handler = handler(app)
+loading.loaded()

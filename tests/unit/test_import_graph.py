@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -28,9 +29,15 @@ OWN_SCHEMAS = {
     "RenewalCronFunction": set(),
 }
 LOADED = """
-import importlib, json, sys
+import gc, importlib, json, sys
+from license_manager import loading
+def collections():
+    return sum(generation["collections"] for generation in gc.get_stats())
+before, at_loaded, loaded = collections(), [], loading.loaded
+loading.loaded = lambda: (at_loaded.append(collections()), loaded())
 importlib.import_module("app")
-sys.stdout.write(json.dumps(sorted(sys.modules)))
+gc_state = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count(), "collections": at_loaded[0] - before}
+sys.stdout.write(json.dumps({"modules": sorted(sys.modules), "gc": gc_state}))
 """
 
 
@@ -39,6 +46,11 @@ def _functions() -> dict[str, str]:
 
 
 def _loaded(function: str, code_uri: str) -> set[str]:
+    return set(_import(function, code_uri)["modules"])
+
+
+def _import(function: str, code_uri: str) -> dict[str, Any]:
+    """What importing the function's app.py did in a fresh process: modules, garbage collector."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "_X_AMZN"))}
     env = {
         **inherited,
@@ -55,7 +67,8 @@ def _loaded(function: str, code_uri: str) -> set[str]:
         [sys.executable, "-c", LOADED], env=env, cwd=ROOT / code_uri, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    return set(json.loads(done.stdout))
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
 
 
 def test_every_function_is_listed() -> None:
@@ -78,3 +91,15 @@ def test_the_catalog_reads_files_only_and_needs_no_unit_of_work() -> None:
     loaded = _loaded("CatalogFunction", _functions()["CatalogFunction"])
     assert "license_manager.services.unit_of_work" not in loaded
     assert not [name for name in loaded if name.startswith("license_manager.services.") and name.endswith("licensing")]
+
+
+@pytest.mark.parametrize("function", sorted(OWN_SCHEMAS))
+def test_a_cold_start_runs_no_garbage_collection_and_leaves_the_collector_on(function: str) -> None:
+    # When a function is imported in a fresh process, as Lambda does
+    gc_state = _import(function, _functions()[function])["gc"]
+    # Then the collector never ran while its ~700 modules loaded, up to `loading.loaded()`
+    # (docs/decisions.md, 83)
+    assert gc_state["collections"] == 0
+    # And it is back on for the requests, with what was loaded frozen out of their collections
+    assert gc_state["enabled"] is True
+    assert gc_state["frozen"] > 50_000
