@@ -325,26 +325,32 @@ def test_several_renewals_run_at_once_never_more_than_the_bound(monkeypatch: pyt
 def test_pages_are_read_while_renewals_run_and_a_catch_up_found_again_stays_in_one_thread(
     monkeypatch: pytest.MonkeyPatch, bus: Any
 ) -> None:
-    # Given 12 subscriptions that each missed 3 renewals, read one index item per page
-    for i in range(12):
-        seed(org(i), START + timedelta(hours=i), devices=1, wallet=10)
+    # Given 40 subscriptions that each missed 3 renewals (about 5 per index shard), read one index
+    # item per page
+    for i in range(40):
+        seed(org(i), START + timedelta(minutes=i), devices=1, wallet=10)
     clock.set_now(datetime(2030, 1, 2, tzinfo=UTC))
     monkeypatch.setattr(renewals, "PAGE_SIZE", 1)
     real, real_due = dynamo.client(), store.due
     lock = threading.Lock()
     writing: dict[str, int] = {}  # org -> transactions on its way
+    started: dict[str, int] = {}  # org -> transactions begun
     overlaps, reads_during_writes, found = [0], [0], [0]
 
     class Slow:
-        """Each transaction takes 15 ms more; no two may run for the same subscription."""
+        """Each transaction takes 15 ms more, but the first subscription's second and third take
+        600 ms: its first renewal moves it down the index at once, and it is still being renewed
+        when the sweep reaches it there. No two may run for the same subscription."""
 
         def transact_write_items(self, **params: Any) -> Any:
             subscription = params["TransactItems"][0]["Put"]["Item"]["PK"]["S"]
             with lock:
                 writing[subscription] = writing.get(subscription, 0) + 1
                 overlaps[0] += int(writing[subscription] > 1)
+                started[subscription] = started.get(subscription, 0) + 1
+                slow = org(0) in subscription and started[subscription] > 1
             try:
-                time.sleep(0.015)
+                time.sleep(0.6 if slow else 0.015)
                 return real.transact_write_items(**params)
             finally:
                 with lock:
@@ -353,12 +359,20 @@ def test_pages_are_read_while_renewals_run_and_a_catch_up_found_again_stays_in_o
         def __getattr__(self, name: str) -> Any:
             return getattr(real, name)
 
+    def first_renewed_once() -> bool:
+        with lock:
+            return any(n >= 2 for subscription, n in started.items() if org(0) in subscription)
+
     def due(shard: str, now: datetime, page_size: int) -> Iterator[list[store.Due]]:
         for page in real_due(shard, now, page_size):
             with lock:
                 reads_during_writes[0] += int(any(writing.values()))
                 found[0] += len(page)
             yield page
+            if any(d.org_id == org(0) for d in page):  # read on once its first renewal is written
+                give_up = time.monotonic() + 5
+                while not first_renewed_once() and time.monotonic() < give_up:
+                    time.sleep(0.002)
 
     # When the sweep runs
     with monkeypatch.context() as patched:
@@ -369,12 +383,12 @@ def test_pages_are_read_while_renewals_run_and_a_catch_up_found_again_stays_in_o
     assert reads_during_writes[0] > 0
     # And subscriptions were found again in flight, after their first renewal moved them down the
     # index, and left to the worker that had them: each renewed its 3 periods, never two at once
-    assert found[0] > 12
+    assert found[0] > 40
     assert overlaps[0] == 0
-    assert (summary.due, summary.renewed, summary.errors) == (12, 36, 0)
-    assert all(s.period == 3 for s in states(12))
+    assert (summary.due, summary.renewed, summary.errors) == (40, 120, 0)
+    assert all(s.period == 3 for s in states(40))
     renewed = [e["detail"]["period_number"] for e in bus() if e["detail-type"] == "License Renewed"]
-    assert sorted(renewed) == sorted([2, 3, 4] * 12)
+    assert sorted(renewed) == sorted([2, 3, 4] * 40)
 
 
 def test_near_the_deadline_it_stops_starting_renewals_and_publishes_what_it_did(bus: Any) -> None:

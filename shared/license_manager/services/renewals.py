@@ -12,7 +12,7 @@
 - Sends "grace ending soon" and "license lapsed" once per period.
 - Runs up to WORKERS subscriptions at once (threads sharing the thread-safe boto3 client; one
   subscription is only ever in one thread). The next page is read while the previous one's last
-  renewals are in flight, so the workers never wait for a read. Memory stays one page:
+  two renewals are in flight, so the workers do not wait for a read. Memory stays one page:
   botocore leaves reference cycles behind every call, which CPython would collect only once
   they reach a quarter of the heap; the sweep collects them after each page, and freezes what
   the process held before the run so that each collection looks only at the run's own objects
@@ -49,6 +49,7 @@ from license_manager.store import licensing as store
 SAFETY_MS = 15_000  # stop submitting with this much time left: finish what is in flight, publish
 PAGE_SIZE = 50  # due subscriptions per index page (DynamoDB's 1 MB page holds ~1,500 states)
 WORKERS = 8  # subscriptions in flight at once (docs/decisions.md: measured in bench/sweep.py)
+READ_BESIDE = 2  # at most this many renewals still in flight while the next page is read
 PUBLISH_BATCH = 25  # notifications published (and deleted) together: one BatchWriteItem of deletes
 
 
@@ -127,10 +128,11 @@ def _renew_all(
     pool: ThreadPoolExecutor, summary: Summary, outgoing: Outgoing, now: datetime, remaining_ms: Callable[[], int]
 ) -> bool:
     """Every due subscription, WORKERS at a time; False if time ran out first. The next page is
-    read while the last of the previous one are still in flight, so the workers never wait for a
-    read; at most one page is held besides what is in flight. A subscription found again while
-    it is in flight (a catch-up's later period moved it down the index) is left to the worker
-    that has it, which renews everything due before it stops."""
+    read while the last READ_BESIDE of the previous one are still in flight, so the workers do
+    not wait for a read, and at most one page and READ_BESIDE renewals are held beside it (more
+    overlap made the peak memory depend on what the 8 were doing at that moment). A subscription
+    found again while it is in flight (a catch-up's later period moved it down the index) is
+    left to the worker that has it, which renews everything due before it stops."""
     in_flight: dict[Future[Done], Key] = {}
     try:
         for shard in keys.renewal_shards():
@@ -145,6 +147,8 @@ def _renew_all(
                         _collect(in_flight, summary, FIRST_COMPLETED)
                     summary.due += 1
                     in_flight[_submit(pool, found, now, outgoing)] = key
+                while len(in_flight) > READ_BESIDE:
+                    _collect(in_flight, summary, FIRST_COMPLETED)
                 del page  # not held while the next page is read: memory stays one page
                 gc.collect()  # boto3 leaves cycles per call; collected per page, they never pile up
     finally:
